@@ -1,0 +1,99 @@
+// swift-tools-version:6.0
+//
+// Miauflix: self-hosted streaming. Module layering (docs/architecture.md):
+//   L0 pure logic      WebCore, Domain
+//   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, Scheduler
+//   L2 features        API, StreamServer
+//   L3 composition     App
+//   L4 executable      MiauflixCLI (product `miauflix`)
+// A module imports only lower layers, never a sibling of its own layer.
+import PackageDescription
+
+let package = Package(
+    name: "Miauflix",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "miauflix", targets: ["MiauflixCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages).
+        .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI",
+                       pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL",
+                       pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl",
+                       pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CArgon2", path: "Sources/CArgon2",
+                       pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+
+        // L0
+        .target(name: "WebCore"),
+        .target(name: "Domain"),
+
+        // L1
+        .target(name: "Crypto", dependencies: ["COpenSSL", "CArgon2"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "Persistence", dependencies: [
+            "Domain",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "FastCGI", dependencies: [
+            "CFastCGI", "WebCore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Scheduler", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // L2
+        .target(name: "API", dependencies: [
+            "WebCore", "Domain", "Crypto", "Persistence",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "StreamServer", dependencies: [
+            "WebCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // L3
+        .target(name: "App", dependencies: [
+            "WebCore", "Domain", "Crypto", "HTTPClient", "Persistence", "FastCGI",
+            "Scheduler", "API", "StreamServer",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
+        // L4
+        .executableTarget(name: "MiauflixCLI", dependencies: [
+            "App",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"]),
+        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Domain"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "WebCore", "CFastCGI"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
+        .testTarget(name: "APITests", dependencies: ["API", "WebCore", "Persistence", "Domain"]),
+        .testTarget(name: "StreamServerTests", dependencies: [
+            "StreamServer", "WebCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Persistence"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

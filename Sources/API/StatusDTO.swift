@@ -1,0 +1,74 @@
+/// The state of one service in `GET /api/status` (reference §2.2).
+public enum ServiceStatus: Sendable, Equatable, Encodable {
+    /// Working.
+    case ready
+    /// Required variables are missing.
+    case needsConfiguration(missingVars: [String])
+    /// Broken; the message is safe to show an admin.
+    case error(message: String)
+    /// Working partially.
+    case degraded(reason: String)
+
+    enum CodingKeys: String, CodingKey { case status, missingVars, errorMessage, error, reason }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .ready:
+            try container.encode("ready", forKey: .status)
+        case let .needsConfiguration(missing):
+            try container.encode("needs_configuration", forKey: .status)
+            try container.encode(missing, forKey: .missingVars)
+        case let .error(message):
+            try container.encode("error", forKey: .status)
+            try container.encode(message, forKey: .errorMessage)
+            try container.encodeNil(forKey: .error)
+        case let .degraded(reason):
+            try container.encode("degraded", forKey: .status)
+            try container.encode(reason, forKey: .reason)
+        }
+    }
+}
+
+/// The body of `GET /api/status`.
+public struct StatusDTO: Sendable, Encodable, Equatable {
+    /// VPN state: `isVpnActive` is null when the check is disabled.
+    public struct VPN: Sendable, Encodable, Equatable {
+        /// Whether traffic leaves through the VPN; nil when not checked.
+        public var isVpnActive: Bool?
+        /// Whether the check is disabled.
+        public var disabled: Bool
+
+        enum CodingKeys: String, CodingKey { case isVpnActive, disabled }
+
+        /// Creates the value.
+        public init(isVpnActive: Bool?, disabled: Bool) {
+            self.isVpnActive = isVpnActive
+            self.disabled = disabled
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            if let isVpnActive { try container.encode(isVpnActive, forKey: .isVpnActive) } else { try container.encodeNil(forKey: .isVpnActive) }
+            try container.encode(disabled, forKey: .disabled)
+        }
+    }
+
+    /// VPN state.
+    public var vpn: VPN
+    /// Service name (`TMDB`, `JWT`, …) → state.
+    public var services: [String: ServiceStatus]
+
+    /// Creates the value.
+    public init(vpn: VPN, services: [String: ServiceStatus]) {
+        self.vpn = vpn
+        self.services = services
+    }
+}
+
+/// The port through which the API learns the state of services it does not own
+/// (configuration, the engine). Implemented by `App`.
+public protocol StatusProviding: Sendable {
+    /// The current status report.
+    func status() -> StatusDTO
+}

@@ -1,0 +1,76 @@
+import FastCGI
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Persistence
+import Scheduler
+import StreamServer
+import WebCore
+
+/// `miauflix engine`: the stream endpoint on a unix socket and the scheduler. The torrent
+/// engine and the jobs arrive with their issues; today it serves `/api/stream/health` and
+/// keeps its heartbeat row fresh (read by `/api/status`).
+public enum EngineProcess {
+    /// How often the engine records that it is alive.
+    static let heartbeatInterval: Double = 5
+
+    /// Runs until SIGTERM/SIGINT.
+    public static func run(configuration: Configuration, logger: Logger) async throws {
+        let database = try configuration.openDatabase()
+        let startedAt = Date()
+        let pid = Int(getpid())
+        try database.recordEngineHeartbeat(pid: pid, startedAt: startedAt, now: startedAt)
+
+        var router = Router()
+        router.on("GET", "/api/stream/health") { _ in
+            .json(EngineHealthDTO(status: "ok", uptimeSeconds: Int(Date().timeIntervalSince(startedAt))))
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await StreamHTTPServer.start(
+            socketPath: configuration.engineSocket, responder: router, group: group,
+            makeRequestID: {
+                var generator = SystemRandomNumberGenerator()
+                return RequestID.make(using: &generator)
+            })
+        logger.info("engine listening", metadata: ["event": "engine_listening", "socket": "\(configuration.engineSocket)"])
+
+        var jobs = [ScheduledJob(name: "heartbeat", interval: heartbeatInterval) {
+            try database.recordEngineHeartbeat(pid: pid, startedAt: startedAt, now: Date())
+        }]
+        if configuration.bool("DISABLE_BACKGROUND_TASKS") {
+            logger.info("background tasks disabled", metadata: ["event": "background_disabled"])
+        }
+        let scheduler = Scheduler(jobs: jobs, logger: logger)
+        jobs.removeAll()
+        let schedulerTask = Task { await scheduler.run() }
+
+        let signal = await waitForTermination()
+        logger.info("engine stopping", metadata: ["event": "engine_stopping", "signal": "\(signal)"])
+        schedulerTask.cancel()
+        await schedulerTask.value
+        await server.stop()
+        try await group.shutdownGracefully()
+        logger.info("engine stopped", metadata: ["event": "engine_stopped"])
+    }
+
+    /// Waits on a dedicated thread for SIGTERM or SIGINT (blocked at start-up).
+    static func waitForTermination() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                while true {
+                    if let signal = Signals.wait(milliseconds: 1000), signal == SIGTERM || signal == SIGINT {
+                        continuation.resume(returning: signal)
+                        return
+                    }
+                }
+            }
+            thread.start()
+        }
+    }
+}
+
+struct EngineHealthDTO: Encodable {
+    var status: String
+    var uptimeSeconds: Int
+}

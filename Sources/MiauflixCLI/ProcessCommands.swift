@@ -1,0 +1,115 @@
+import App
+import ArgumentParser
+import Foundation
+import Logging
+
+struct APICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Run the FastCGI worker pool that nginx forwards /api/ to.",
+        discussion: """
+            A supervisor listens on API_SOCKET and keeps API_WORKERS processes of API_THREADS \
+            threads each. SIGHUP replaces the workers gracefully; SIGTERM stops accepting and \
+            lets in-flight requests finish (up to API_DRAIN_TIMEOUT). A worker that dies is \
+            replaced at once.
+            """)
+
+    func run() throws {
+        let configuration = loadConfiguration()
+        let logger = Logger(label: "api")
+        do {
+            try APIProcess.runSupervisor(configuration: configuration, workerArguments: ["api-worker"], logger: logger)
+        } catch {
+            fail("api: \(error)")
+        }
+    }
+}
+
+struct APIWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api-worker",
+        abstract: "One worker of the API pool (started by `miauflix api`).",
+        shouldDisplay: false)
+
+    @Option(help: "The inherited listening socket descriptor.")
+    var listenFd: Int32
+
+    func run() throws {
+        let configuration = loadConfiguration(generateSecrets: false)
+        let logger = Logger(label: "api-worker")
+        do {
+            try APIProcess.runWorker(configuration: configuration, listenFD: listenFd, logger: logger)
+        } catch {
+            fail("api-worker: \(error)")
+        }
+    }
+}
+
+struct EngineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Run the engine: the /api/stream/ endpoint on ENGINE_SOCKET and the background scheduler.")
+
+    func run() async throws {
+        let configuration = loadConfiguration()
+        let logger = Logger(label: "engine")
+        do {
+            try await EngineProcess.run(configuration: configuration, logger: logger)
+        } catch {
+            fail("engine: \(error)")
+        }
+    }
+}
+
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Create or upgrade the database (and the first admin on a new installation), then exit.")
+
+    func run() throws {
+        let configuration = loadConfiguration()
+        do {
+            let database = try configuration.openDatabase(maximumReaderCount: 1)
+            let applied = try database.appliedMigrations()
+            print("Database \(configuration.databasePath) is at migration \(applied.last ?? "none") (\(applied.count) applied).")
+        } catch {
+            fail("migrate: \(error)")
+        }
+    }
+}
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Inspect the configuration.",
+        subcommands: [Check.self, Shell.self])
+
+    struct Shell: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the non-secret settings the run scripts need, as shell assignments (MIAUFLIX_*=…).")
+
+        func run() throws {
+            let configuration = loadConfiguration()
+            for (name, value) in StackSettings.assignments(configuration) {
+                print("\(name)='\(value.replacingOccurrences(of: "'", with: "'\\''"))'")
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every variable: ok, MISSING (required, the service runs degraded) or INVALID (start-up refuses). Secret values are never printed.")
+
+        func run() throws {
+            let values: [String: String]
+            do {
+                values = try ConfigurationLoader.merged(generateSecrets: false)
+            } catch {
+                fail("config check: \(error)")
+            }
+            let report = ConfigCheck.report(values: values)
+            report.lines.forEach { print($0) }
+            if !report.valid { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+/// The pure core of the scheduler: which job runs next and when, given the time.
+///
+/// Time is a parameter (seconds on a monotonic clock), so tests drive it directly. Runs of
+/// one job never overlap; a failed run backs off exponentially (interval × 2^failures,
+/// capped at `maximumBackoff`); a wake-up makes named jobs due immediately.
+public struct SchedulerStateMachine: Sendable {
+    /// What the runner should do next.
+    public enum Action: Equatable, Sendable {
+        /// Run this job now; report back with `finished`.
+        case run(String)
+        /// Nothing is due; sleep until this time (or a wake-up). Nil: no jobs at all.
+        case sleep(until: Double?)
+    }
+
+    struct Entry: Sendable {
+        let name: String
+        let interval: Double
+        var nextDue: Double
+        var running = false
+        var consecutiveFailures = 0
+    }
+
+    private var entries: [Entry]
+    /// The longest delay after repeated failures, in seconds.
+    public var maximumBackoff: Double
+
+    /// Creates the machine; every job is first due at `now + initialDelay`.
+    public init(jobs: [(name: String, interval: Double)], now: Double, initialDelay: Double = 0, maximumBackoff: Double = 3600) {
+        entries = jobs.map { Entry(name: $0.name, interval: max(0.001, $0.interval), nextDue: now + initialDelay) }
+        self.maximumBackoff = maximumBackoff
+    }
+
+    /// The next action at `now`. A returned `.run` marks the job as running.
+    public mutating func next(now: Double) -> Action {
+        var earliest: Double?
+        var candidate: Int?
+        for (index, entry) in entries.enumerated() where !entry.running {
+            if entry.nextDue <= now, candidate == nil || entry.nextDue < entries[candidate!].nextDue {
+                candidate = index
+            }
+            earliest = min(earliest ?? entry.nextDue, entry.nextDue)
+        }
+        if let candidate {
+            entries[candidate].running = true
+            return .run(entries[candidate].name)
+        }
+        return .sleep(until: earliest)
+    }
+
+    /// Records the end of a run and schedules the next one.
+    public mutating func finished(_ name: String, succeeded: Bool, now: Double) {
+        guard let index = entries.firstIndex(where: { $0.name == name }) else { return }
+        entries[index].running = false
+        if succeeded {
+            entries[index].consecutiveFailures = 0
+            entries[index].nextDue = now + entries[index].interval
+        } else {
+            entries[index].consecutiveFailures += 1
+            let exponent = Double(min(entries[index].consecutiveFailures, 30))
+            let delay = min(entries[index].interval * pow2(exponent), maximumBackoff)
+            entries[index].nextDue = now + max(delay, entries[index].interval)
+        }
+    }
+
+    /// Makes the named job due now (an intent arrived); unknown names are ignored.
+    public mutating func wake(_ name: String, now: Double) {
+        guard let index = entries.firstIndex(where: { $0.name == name }) else { return }
+        entries[index].nextDue = min(entries[index].nextDue, now)
+    }
+
+    /// Consecutive failures of a job (for status views).
+    public func failures(of name: String) -> Int {
+        entries.first { $0.name == name }?.consecutiveFailures ?? 0
+    }
+
+    private func pow2(_ x: Double) -> Double {
+        var result = 1.0
+        for _ in 0..<Int(x) { result *= 2 }
+        return result
+    }
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Starts and stops the Miauflix stack (nginx + `miauflix api` + `miauflix engine`) under
+# DATA_DIR, with its own pid files; nothing is written outside DATA_DIR.
+#
+#   scripts/stack.sh start   migrate, certificate, render nginx.conf, start what is not
+#                            running, wait for https://…/api/health, print URL + credentials
+#   scripts/stack.sh stop    stop exactly the processes recorded in DATA_DIR/run/*.pid
+#   scripts/stack.sh status  show which of them run
+#
+# Environment: MIAUFLIX_BIN (the built binary, required) and every configuration variable
+# (DATA_DIR, HTTPS_PORT, …; see README). Safe to run twice.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="${MIAUFLIX_BIN:?set MIAUFLIX_BIN to the miauflix binary}"
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+: "${COOKIE_SECURE:=true}"   # nginx serves HTTPS only
+export COOKIE_SECURE
+
+# Every setting comes from the binary's one configuration (also creates DATA_DIR/secrets).
+settings="$("$bin" config shell)" || { echo "stack: configuration is invalid (see above)" >&2; exit 78; }
+eval "$settings"
+data="$MIAUFLIX_DATA_DIR"
+run="$MIAUFLIX_RUN_DIR"
+logs="$data/logs"
+prefix="$data/nginx"
+nginx_bin="${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}"
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_gone() { # pidfile deadline_seconds
+    local pid; pid="$(cat "$1" 2>/dev/null || true)"
+    [ -n "$pid" ] || return 0
+    local end=$((SECONDS + $2))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    rm -f "$1"
+}
+
+start_daemon() { # name args...
+    local name="$1"; shift
+    if alive "$run/$name.pid"; then
+        echo "stack: $name already running (pid $(cat "$run/$name.pid"))"
+        return
+    fi
+    nohup "$bin" "$@" >>"$logs/$name.log" 2>&1 </dev/null &
+    echo $! >"$run/$name.pid"
+}
+
+certificate() {
+    local tls="$data/tls"
+    TLS_CERT="${TLS_CERT:-$tls/cert.pem}"
+    TLS_KEY="${TLS_KEY:-$tls/key.pem}"
+    if [ ! -s "$TLS_CERT" ] || [ ! -s "$TLS_KEY" ]; then
+        mkdir -p "$tls"
+        local san="DNS:localhost,IP:127.0.0.1,IP:::1"
+        if [ "$MIAUFLIX_SERVER_NAME" != "localhost" ]; then san="DNS:$MIAUFLIX_SERVER_NAME,$san"; fi
+        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 365 \
+            -keyout "$TLS_KEY" -out "$TLS_CERT" -subj "/CN=$MIAUFLIX_SERVER_NAME" \
+            -addext "subjectAltName=$san" >/dev/null 2>&1
+        chmod 600 "$TLS_KEY"
+        echo "stack: generated a self-signed certificate for $MIAUFLIX_SERVER_NAME ($TLS_CERT)"
+    fi
+}
+
+render_nginx() {
+    mkdir -p "$prefix/conf" "$prefix/tmp" "$data/acme"
+    chmod 755 "$prefix" "$prefix/conf" "$data/acme"
+    cp "$here/nginx/security-headers.conf" "$here/nginx/fastcgi_params" "$prefix/conf/"
+    cp /etc/nginx/mime.types "$prefix/conf/mime.types"
+    # nginx's workers must reach the sockets and the frontend. As root they run as `nobody`;
+    # if nobody cannot read the frontend (e.g. the clone lives under /root), run them as root.
+    local user_line=""
+    if [ "$(id -u)" = 0 ]; then
+        if command -v runuser >/dev/null && runuser -u nobody -- test -r "$here/frontend/index.html" -a -x "$run" 2>/dev/null; then
+            user_line="user nobody nogroup;"
+        else
+            user_line="user root;"
+            echo "stack: note: nginx workers run as root because 'nobody' cannot read $here/frontend or $run" >&2
+        fi
+    fi
+    local https_suffix=":$MIAUFLIX_HTTPS_PORT"
+    [ "$MIAUFLIX_HTTPS_PORT" = 443 ] && https_suffix=""
+    sed -e "s|@USER_LINE@|$user_line|g" \
+        -e "s|@PREFIX@|$prefix|g" \
+        -e "s|@LOG_DIR@|$logs|g" \
+        -e "s|@API_SOCKET@|$MIAUFLIX_API_SOCKET|g" \
+        -e "s|@ENGINE_SOCKET@|$MIAUFLIX_ENGINE_SOCKET|g" \
+        -e "s|@LISTEN_ADDRESS@|$MIAUFLIX_LISTEN_ADDRESS|g" \
+        -e "s|@HTTP_PORT@|$MIAUFLIX_HTTP_PORT|g" \
+        -e "s|@HTTPS_PORT@|$MIAUFLIX_HTTPS_PORT|g" \
+        -e "s|@HTTPS_SUFFIX@|$https_suffix|g" \
+        -e "s|@SERVER_NAME@|$MIAUFLIX_SERVER_NAME|g" \
+        -e "s|@TLS_CERT@|$TLS_CERT|g" \
+        -e "s|@TLS_KEY@|$TLS_KEY|g" \
+        -e "s|@ACME_ROOT@|$data/acme|g" \
+        -e "s|@FRONTEND_ROOT@|$here/frontend|g" \
+        -e "s|@NGINX_BODY_LIMIT@|$MIAUFLIX_NGINX_BODY_LIMIT|g" \
+        -e "s|@API_MAX_BODY_BYTES@|$MIAUFLIX_API_MAX_BODY_BYTES|g" \
+        "$here/nginx/nginx.conf.template" >"$prefix/conf/nginx.conf"
+    "$nginx_bin" -t -q -p "$prefix" -c "$prefix/conf/nginx.conf" -e "$logs/nginx-error.log"
+}
+
+wait_healthy() {
+    local url="https://127.0.0.1:$MIAUFLIX_HTTPS_PORT/api/health"
+    local end=$((SECONDS + ${STACK_START_TIMEOUT:-60}))
+    until curl -fsk --max-time 2 "$url" >/dev/null 2>&1; do
+        if [ $SECONDS -ge $end ]; then
+            echo "stack: $url did not answer; see $logs/" >&2
+            tail -n 20 "$logs"/*.log >&2 || true
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+cmd_start() {
+    mkdir -p "$logs" "$run"
+    # Migrate first: creates the database and, on a new installation, the first admin.
+    local migrate_out
+    migrate_out="$("$bin" migrate)"
+    local admin_lines
+    admin_lines="$(grep -E '^(Created initial admin user|Please change these credentials)' <<<"$migrate_out" || true)"
+    [ -n "$admin_lines" ] && echo "$admin_lines"
+
+    certificate
+    render_nginx
+    start_daemon api api
+    start_daemon engine engine
+    if alive "$prefix/nginx.pid"; then
+        "$nginx_bin" -p "$prefix" -c "$prefix/conf/nginx.conf" -e "$logs/nginx-error.log" -s reload
+    else
+        "$nginx_bin" -p "$prefix" -c "$prefix/conf/nginx.conf" -e "$logs/nginx-error.log"
+    fi
+    wait_healthy
+
+    local host="$MIAUFLIX_SERVER_NAME"
+    local port_part=":$MIAUFLIX_HTTPS_PORT"; [ "$MIAUFLIX_HTTPS_PORT" = 443 ] && port_part=""
+    echo
+    echo "Miauflix is running: https://$host$port_part/"
+    if [ -n "$admin_lines" ]; then
+        echo "Admin credentials (shown only on this first start):"
+        echo "$admin_lines" | sed -n 's/^Created initial admin user with email: \(.*\) and password: \(.*\)$/  e-mail:   \1\n  password: \2/p'
+    else
+        echo "Admin account(s): $("$bin" user list | awk '$2=="admin"{print $1}' | paste -sd, -)"
+        echo "  (password shown on first start; reset with: $bin user reset-password <e-mail>)"
+    fi
+    echo "Logs: $logs/   Data: $data/   Stop: make stop"
+}
+
+cmd_stop() {
+    [ -f "$run/api.pid" ] && kill -TERM "$(cat "$run/api.pid")" 2>/dev/null || true
+    [ -f "$run/engine.pid" ] && kill -TERM "$(cat "$run/engine.pid")" 2>/dev/null || true
+    if alive "$prefix/nginx.pid"; then kill -QUIT "$(cat "$prefix/nginx.pid")" 2>/dev/null || true; fi
+    local drain=$((MIAUFLIX_API_DRAIN_SECONDS + 5))
+    wait_gone "$run/api.pid" "$drain"
+    wait_gone "$run/engine.pid" 15
+    wait_gone "$prefix/nginx.pid" 10
+    echo "stack: stopped"
+}
+
+cmd_status() {
+    local rc=0
+    for f in "$run/api.pid" "$run/engine.pid" "$prefix/nginx.pid"; do
+        if alive "$f"; then echo "running  $(basename "$f" .pid) pid $(cat "$f")"; else echo "stopped  $(basename "$f" .pid)"; rc=1; fi
+    done
+    return $rc
+}
+
+case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
