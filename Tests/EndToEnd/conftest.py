@@ -1,0 +1,115 @@
+"""End-to-end harness: starts the real stack (nginx + miauflix api + miauflix engine) with
+scripts/stack.sh on free loopback ports in a temporary DATA_DIR, and stops it by PID."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import urllib3
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("MIAUFLIX_BIN", str(REPO / ".build/debug/miauflix"))
+STACK = str(REPO / "scripts/stack.sh")
+ADMIN_LINE = re.compile(r"^Created initial admin user with email: (\S+) and password: (.+)$", re.M)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, data_dir, **env):
+        self.data_dir = Path(data_dir)
+        self.https_port = free_port()
+        self.http_port = free_port()
+        self.env = dict(os.environ)
+        self.env.update({
+            "MIAUFLIX_BIN": BIN,
+            "DATA_DIR": str(self.data_dir),
+            "HTTPS_PORT": str(self.https_port),
+            "HTTP_PORT": str(self.http_port),
+            "LISTEN_ADDRESS": "127.0.0.1",
+            "API_WORKERS": "2",
+            "API_THREADS": "4",
+            "API_DRAIN_TIMEOUT": "5s",
+        })
+        self.env.update({k: str(v) for k, v in env.items()})
+        self.outputs = []
+
+    def run_stack(self, command, timeout=120):
+        result = subprocess.run(["timeout", str(timeout), STACK, command], env=self.env,
+                                capture_output=True, text=True)
+        return result
+
+    def start(self):
+        result = self.run_stack("start")
+        self.outputs.append(result.stdout)
+        assert result.returncode == 0, f"stack start failed:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    def stop(self):
+        return self.run_stack("stop")
+
+    def url(self, path):
+        return f"https://127.0.0.1:{self.https_port}{path}"
+
+    def get(self, path, **kwargs):
+        kwargs.setdefault("timeout", 10)
+        return requests.get(self.url(path), verify=False, **kwargs)
+
+    def post(self, path, **kwargs):
+        kwargs.setdefault("timeout", 10)
+        return requests.post(self.url(path), verify=False, **kwargs)
+
+    def pid(self, name):
+        return int((self.data_dir / "run" / f"{name}.pid").read_text().strip())
+
+    def worker_pids(self):
+        supervisor = self.pid("api")
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == supervisor and fields[0] != "Z":
+                children.append(int(stat.parent.name))
+        return sorted(children)
+
+    def miauflix(self, *args, input=None, extra_env=None, timeout=60):
+        env = dict(self.env)
+        env.update(extra_env or {})
+        return subprocess.run(["timeout", str(timeout), BIN, *args], env=env, capture_output=True,
+                              text=True, input=input)
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with tempfile.TemporaryDirectory(prefix="miauflix-e2e-") as tmp:
+        os.chmod(tmp, 0o755)
+        s = Stack(Path(tmp) / "data")
+        try:
+            s.start()
+            yield s
+        finally:
+            s.stop()
