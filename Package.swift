@@ -84,10 +84,16 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"]),
-        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Domain"]),
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "WebCore", "CFastCGI"]),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
-        .testTarget(name: "APITests", dependencies: ["API", "WebCore", "Persistence", "Domain"]),
+        .testTarget(name: "PersistenceTests", dependencies: [
+            "Persistence", "Domain", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "FastCGITests", dependencies: [
+            "FastCGI", "WebCore", "CFastCGI", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "APITests", dependencies: [
+            "API", "WebCore", "Persistence", "Domain", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "StreamServerTests", dependencies: [
             "StreamServer", "WebCore",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -68,7 +68,7 @@ public struct FastCGIRequestMapper: Sendable {
         var head = "Status: \(response.status) \(HTTPStatus.reason(response.status))\r\n"
         for field in response.headers {
             // Header injection guard: values never carry CR/LF.
-            let value = field.value.filter { $0 != "\r" && $0 != "\n" }
+            let value = field.value.filter { !$0.isNewline }
             head += "\(field.name): \(value)\r\n"
         }
         if !response.headers.contains("Content-Length") {

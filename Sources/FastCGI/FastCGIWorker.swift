@@ -101,6 +101,12 @@ public final class FastCGIWorker: @unchecked Sendable {
             lock.withLock { slots[index].state = .finished }
             finished.signal()
         }
+        // The wake signal must reach this thread whatever mask its creator had (threads
+        // created from Dispatch workers block almost everything).
+        var wake = sigset_t()
+        sigemptyset(&wake)
+        sigaddset(&wake, SIGUSR2)
+        pthread_sigmask(SIG_UNBLOCK, &wake, nil)
         lock.withLock { slots[index].thread = pthread_self() }
 
         while true {

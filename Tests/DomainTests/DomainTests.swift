@@ -1,0 +1,35 @@
+import Testing
+@testable import Domain
+
+@Suite struct EmailAddressTests {
+    @Test(arguments: ["a@b.co", "admin@vm.local", "first.last+tag@sub.example.org", "me@localhost"])
+    func accepts(_ email: String) { #expect(EmailAddress.isValid(email)) }
+
+    @Test(arguments: ["", "plain", "@b.co", "a@", "a@b", "a b@c.de", "a@@b.co", "a@.b.co", "a@b..co",
+                      String(repeating: "x", count: 65) + "@b.co"])
+    func refuses(_ email: String) { #expect(!EmailAddress.isValid(email)) }
+}
+
+@Suite struct PasswordPolicyTests {
+    @Test func rules() {
+        #expect(PasswordPolicy.violation(password: "short", email: "a@b.co") != nil)
+        #expect(PasswordPolicy.violation(password: "Person@Home.org", email: "person@home.org") == "Password must not be the e-mail address")
+        #expect(PasswordPolicy.violation(password: String(repeating: "é", count: 600), email: "a@b.co") != nil)
+        #expect(PasswordPolicy.violation(password: "correct horse", email: "a@b.co") == nil)
+    }
+
+    @Test func generatedPasswordsHaveEveryClass() {
+        var state: UInt64 = 42
+        for _ in 0..<200 {
+            let password = PasswordPolicy.generate { n in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int((state >> 33) % UInt64(n))
+            }
+            #expect(password.count == 24)
+            #expect(password.contains { $0.isLowercase })
+            #expect(password.contains { $0.isUppercase })
+            #expect(password.contains { $0.isNumber })
+            #expect(password.contains { "!@#$%^&*()_+-=[]{}|;:,.<>?".contains($0) })
+        }
+    }
+}
