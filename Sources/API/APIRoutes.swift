@@ -20,7 +20,9 @@ public enum APIRoutes {
     /// Builds the responder the FastCGI workers serve.
     public static func makeResponder(_ environment: APIEnvironment) -> any Responder {
         var router = Router()
-        router.on("GET", "/api/health") { _ in .json(HealthDTO(status: "ok")) }
+        // The health answer never changes: encode it once (health checks poll it constantly).
+        let health = JSON.encode(HealthDTO(status: "ok"))
+        router.on("GET", "/api/health") { _ in .json(bytes: health) }
         router.on("GET", "/api/status") { _ in .json(environment.status.status()) }
         let logger = environment.logger
         return Pipeline([NoStoreMiddleware()], terminal: router) { error, request in

@@ -27,7 +27,7 @@ public struct FastCGIRequestMapper: Sendable {
     public func request(params: [String: String], requestID: String,
                         readBody: (Int) -> [UInt8]) throws(Failure) -> Request {
         var headers = HTTPHeaders()
-        for (name, value) in params.sorted(by: { $0.key < $1.key }) where name.hasPrefix("HTTP_") {
+        for (name, value) in params where name.utf8.starts(with: "HTTP_".utf8) {
             headers.add(Self.headerName(fromParam: name), value)
         }
         if let type = params["CONTENT_TYPE"], !type.isEmpty { headers.add("content-type", type) }
@@ -60,21 +60,43 @@ public struct FastCGIRequestMapper: Sendable {
 
     /// `HTTP_X_SESSION_ID` → `x-session-id`.
     static func headerName(fromParam name: String) -> String {
-        String(name.dropFirst(5).lowercased().map { $0 == "_" ? "-" : $0 })
+        let bytes = name.utf8.dropFirst(5).map { byte -> UInt8 in
+            if byte == UInt8(ascii: "_") { return UInt8(ascii: "-") }
+            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { return byte | 0x20 }
+            return byte
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The CGI response head for `response`: `Status:` line, then the header fields.
     public static func head(for response: Response) -> String {
-        var head = "Status: \(response.status) \(HTTPStatus.reason(response.status))\r\n"
+        String(decoding: encodedHead(for: response), as: UTF8.self)
+    }
+
+    /// The head as bytes, built without intermediate Strings (this runs for every request).
+    static func encodedHead(for response: Response, reservingBody: Int = 0) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + reservingBody)
+        out.append(contentsOf: "Status: ".utf8)
+        out.append(contentsOf: String(response.status).utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: HTTPStatus.reason(response.status).utf8)
+        out.append(contentsOf: [13, 10])
+        var hasLength = false
         for field in response.headers {
-            // Header injection guard: values never carry CR/LF.
-            let value = field.value.filter { !$0.isNewline }
-            head += "\(field.name): \(value)\r\n"
+            out.append(contentsOf: field.name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            // Header injection guard: a value never carries CR or LF.
+            for byte in field.value.utf8 where byte != 13 && byte != 10 { out.append(byte) }
+            out.append(contentsOf: [13, 10])
+            if !hasLength && HTTPHeaders.namesEqual(field.name, "Content-Length") { hasLength = true }
         }
-        if !response.headers.contains("Content-Length") {
-            head += "Content-Length: \(response.body.count)\r\n"
+        if !hasLength {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            out.append(contentsOf: String(response.body.count).utf8)
+            out.append(contentsOf: [13, 10])
         }
-        head += "\r\n"
-        return head
+        out.append(contentsOf: [13, 10])
+        return out
     }
 }

@@ -168,15 +168,36 @@ public final class FastCGIWorker: @unchecked Sendable {
         Self.write(response, to: raw.pointee.out)
     }
 
+    /// The parameters the mapper reads: the CGI variables below and every `HTTP_*` header.
+    /// nginx sends a dozen more (SERVER_*, SCRIPT_NAME, …) that we skip without making
+    /// Strings of them; scanning is byte-wise because this runs for every request and
+    /// Character-level String searching was the largest user-space cost in profiles.
+    static let wantedParams: [[UInt8]] = ["REQUEST_METHOD", "REQUEST_URI", "DOCUMENT_URI", "QUERY_STRING",
+                                          "CONTENT_TYPE", "CONTENT_LENGTH", "REMOTE_ADDR", "REQUEST_ID"].map { Array($0.utf8) }
+
+    static func isWanted(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        for wanted in wantedParams where wanted.count == name.count {
+            if wanted.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) { return true }
+        }
+        return false
+    }
+
     static func params(of raw: UnsafeMutablePointer<FCGX_Request>) -> [String: String] {
         var result: [String: String] = [:]
+        result.reserveCapacity(24)
         guard var cursor = raw.pointee.envp else { return result }
         while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
-            }
             cursor += 1
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                let buffer = UnsafeBufferPointer(start: bytes, count: length)
+                guard let eq = buffer.firstIndex(of: UInt8(ascii: "=")) else { return }
+                let name = UnsafeBufferPointer(rebasing: buffer[..<eq])
+                let isHeader = name.count > 5 && name[0] == 72 && name[1] == 84 && name[2] == 84 && name[3] == 80 && name[4] == 95
+                guard isHeader || isWanted(name) else { return }
+                result[String(decoding: name, as: UTF8.self)] =
+                    String(decoding: UnsafeBufferPointer(rebasing: buffer[(eq + 1)...]), as: UTF8.self)
+            }
         }
         return result
     }
@@ -208,16 +229,12 @@ public final class FastCGIWorker: @unchecked Sendable {
         }
     }
 
+    /// Writes head and body with one libfcgi call.
     static func write(_ response: Response, to stream: UnsafeMutablePointer<FCGX_Stream>?) {
         guard let stream else { return }
-        var head = Array(FastCGIRequestMapper.head(for: response).utf8)
-        head.withUnsafeMutableBufferPointer { pointer in
-            pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) {
-                _ = FCGX_PutStr($0, Int32(pointer.count), stream)
-            }
-        }
-        guard !response.body.isEmpty else { return }
-        response.body.withUnsafeBufferPointer { pointer in
+        var bytes = FastCGIRequestMapper.encodedHead(for: response, reservingBody: response.body.count)
+        bytes.append(contentsOf: response.body)
+        bytes.withUnsafeMutableBufferPointer { pointer in
             pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) {
                 _ = FCGX_PutStr($0, Int32(pointer.count), stream)
             }

@@ -13,14 +13,19 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// The first value of `name`, compared case-insensitively.
     public subscript(name: String) -> String? {
-        let lower = name.lowercased()
-        return fields.first { $0.name.lowercased() == lower }?.value
+        fields.first { Self.namesEqual($0.name, name) }?.value
     }
 
     /// Every value of `name`, in order.
     public func values(for name: String) -> [String] {
-        let lower = name.lowercased()
-        return fields.filter { $0.name.lowercased() == lower }.map(\.value)
+        fields.filter { Self.namesEqual($0.name, name) }.map(\.value)
+    }
+
+    /// ASCII case-insensitive comparison of header names, without allocating.
+    public static func namesEqual(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (x ^ 0x20 == y && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7a)
+        }
     }
 
     /// Appends a field, keeping any existing ones with the same name.
@@ -36,8 +41,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// Removes every field called `name`.
     public mutating func remove(_ name: String) {
-        let lower = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == lower }
+        fields.removeAll { Self.namesEqual($0.name, name) }
     }
 
     /// Whether a field called `name` exists.

@@ -23,25 +23,31 @@ public protocol Middleware: Sendable {
 /// A responder made of middlewares in front of a final responder. Errors thrown anywhere
 /// inside are turned into responses here, so middlewares see every final response.
 public struct Pipeline: Responder {
-    let middlewares: [any Middleware]
-    let terminal: any Responder
-    let onError: @Sendable (any Error, Request) -> Void
+    let chain: any Responder
 
     /// Creates a pipeline; `onError` sees errors that are not `APIError` (they answer 500).
+    /// The chain is built once here, not per request.
     public init(_ middlewares: [any Middleware], terminal: any Responder,
                 onError: @escaping @Sendable (any Error, Request) -> Void = { _, _ in }) {
-        self.middlewares = middlewares
-        self.terminal = terminal
-        self.onError = onError
+        var next: any Responder = ErrorMapping(inner: terminal, onError: onError)
+        for middleware in middlewares.reversed() {
+            next = ErrorMapping(inner: MiddlewareStep(middleware: middleware, next: next), onError: onError)
+        }
+        chain = next
     }
 
     public func respond(to request: Request) throws -> Response {
-        var next: any Responder = ErrorMapping(inner: terminal, onError: onError)
-        for middleware in middlewares.reversed() {
-            let inner = next
-            next = ErrorMapping(inner: ClosureResponder { try middleware.respond(to: $0, next: inner) }, onError: onError)
-        }
-        return try next.respond(to: request)
+        try chain.respond(to: request)
+    }
+}
+
+/// One middleware bound to the responder after it.
+struct MiddlewareStep: Responder {
+    let middleware: any Middleware
+    let next: any Responder
+
+    func respond(to request: Request) throws -> Response {
+        try middleware.respond(to: request, next: next)
     }
 }
 

@@ -15,6 +15,8 @@ public struct Router: Responder {
     }
 
     private var routes: [Route] = []
+    /// Routes without parameters, by "METHOD path": most requests resolve with one lookup.
+    private var literal: [String: Route] = [:]
 
     /// Creates an empty router.
     public init() {}
@@ -26,8 +28,12 @@ public struct Router: Responder {
 
     /// Registers a responder for `method` and `pattern`.
     public mutating func on(_ method: String, _ pattern: String, responder: any Responder) {
-        routes.append(Route(method: method.uppercased(), segments: Router.segments(of: pattern),
-                            pattern: pattern, responder: responder))
+        let route = Route(method: method.uppercased(), segments: Router.segments(of: pattern),
+                          pattern: pattern, responder: responder)
+        routes.append(route)
+        if !route.segments.contains(where: { if case .parameter = $0 { return true } else { return false } }) {
+            literal[route.method + " " + pattern] = literal[route.method + " " + pattern] ?? route
+        }
     }
 
     /// The pattern that `method path` matches, for per-route rate limits and logs.
@@ -52,6 +58,9 @@ public struct Router: Responder {
     }
 
     private func match(method: String, path: String) -> (route: Route, parameters: [String: String])? {
+        if let route = literal[method + " " + path] ?? (method == "HEAD" ? literal["GET " + path] : nil) {
+            return (route, [:])
+        }
         for route in routes where route.method == method || (method == "HEAD" && route.method == "GET") {
             if let parameters = Router.bind(route.segments, to: path) { return (route, parameters) }
         }
