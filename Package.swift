@@ -33,30 +33,30 @@ let package = Package(
                        pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
 
         // L0
-        .target(name: "WebCore"),
-        .target(name: "Domain"),
+        .target(name: "WebCore", exclude: ["README.md"]),
+        .target(name: "Domain", exclude: ["README.md"]),
 
         // L1
-        .target(name: "Crypto", dependencies: ["COpenSSL", "CArgon2"]),
-        .target(name: "HTTPClient", dependencies: ["CCurl"]),
-        .target(name: "Persistence", dependencies: [
+        .target(name: "Crypto", exclude: ["README.md"], dependencies: ["COpenSSL", "CArgon2"]),
+        .target(name: "HTTPClient", exclude: ["README.md"], dependencies: ["CCurl"]),
+        .target(name: "Persistence", exclude: ["README.md"], dependencies: [
             "Domain",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "FastCGI", dependencies: [
+        .target(name: "FastCGI", exclude: ["README.md"], dependencies: [
             "CFastCGI", "WebCore",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Scheduler", dependencies: [
+        .target(name: "Scheduler", exclude: ["README.md"], dependencies: [
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // L2
-        .target(name: "API", dependencies: [
+        .target(name: "API", exclude: ["README.md"], dependencies: [
             "WebCore", "Domain", "Crypto", "Persistence",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "StreamServer", dependencies: [
+        .target(name: "StreamServer", exclude: ["README.md"], dependencies: [
             "WebCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -65,7 +65,7 @@ let package = Package(
         ]),
 
         // L3
-        .target(name: "App", dependencies: [
+        .target(name: "App", exclude: ["README.md"], dependencies: [
             "WebCore", "Domain", "Crypto", "HTTPClient", "Persistence", "FastCGI",
             "Scheduler", "API", "StreamServer",
             .product(name: "Logging", package: "swift-log"),
@@ -74,7 +74,7 @@ let package = Package(
         ]),
 
         // L4
-        .executableTarget(name: "MiauflixCLI", dependencies: [
+        .executableTarget(name: "MiauflixCLI", exclude: ["README.md"], dependencies: [
             "App",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

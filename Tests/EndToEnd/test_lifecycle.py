@@ -163,3 +163,12 @@ def test_sigterm_drains_and_removes_the_socket(fresh):
     assert r.json() == {"error": "The API is not running"}
     log = (fresh.data_dir / "logs" / "api.log").read_text()
     assert "event=api_stopped" in log
+
+
+def test_readme_documents_every_configuration_variable(tmp_path):
+    s = Stack(tmp_path / "data")
+    names = [line.split()[1].split("=")[0] for line in s.miauflix("config", "check").stdout.splitlines()]
+    assert len(names) > 30
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [n for n in names if f"`{n}`" not in readme]
+    assert not missing, f"README lacks {missing}"
