@@ -37,48 +37,48 @@ let package = Package(
         .target(name: "Domain", exclude: ["README.md"]),
 
         // L1
-        .target(name: "Crypto", exclude: ["README.md"], dependencies: ["COpenSSL", "CArgon2"]),
-        .target(name: "HTTPClient", exclude: ["README.md"], dependencies: ["CCurl"]),
-        .target(name: "Persistence", exclude: ["README.md"], dependencies: [
+        .target(name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], exclude: ["README.md"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl"], exclude: ["README.md"]),
+        .target(name: "Persistence", dependencies: [
             "Domain",
             .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
-        .target(name: "FastCGI", exclude: ["README.md"], dependencies: [
+        ], exclude: ["README.md"]),
+        .target(name: "FastCGI", dependencies: [
             "CFastCGI", "WebCore",
             .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "Scheduler", exclude: ["README.md"], dependencies: [
+        ], exclude: ["README.md"]),
+        .target(name: "Scheduler", dependencies: [
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["README.md"]),
 
         // L2
-        .target(name: "API", exclude: ["README.md"], dependencies: [
+        .target(name: "API", dependencies: [
             "WebCore", "Domain", "Crypto", "Persistence",
             .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "StreamServer", exclude: ["README.md"], dependencies: [
+        ], exclude: ["README.md"]),
+        .target(name: "StreamServer", dependencies: [
             "WebCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["README.md"]),
 
         // L3
-        .target(name: "App", exclude: ["README.md"], dependencies: [
+        .target(name: "App", dependencies: [
             "WebCore", "Domain", "Crypto", "HTTPClient", "Persistence", "FastCGI",
             "Scheduler", "API", "StreamServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
+        ], exclude: ["README.md"]),
 
         // L4
-        .executableTarget(name: "MiauflixCLI", exclude: ["README.md"], dependencies: [
+        .executableTarget(name: "MiauflixCLI", dependencies: [
             "App",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["README.md"]),
 
         .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
