@@ -16,7 +16,7 @@ import urllib3
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("MIAUFLIX_BIN", str(REPO / ".build/debug/miauflix"))
+BIN = str((REPO / os.environ.get("MIAUFLIX_BIN", ".build/debug/miauflix")).resolve())
 STACK = str(REPO / "scripts/stack.sh")
 ADMIN_LINE = re.compile(r"^Created initial admin user with email: (\S+) and password: (.+)$", re.M)
 
