@@ -2,7 +2,7 @@
 //
 // Miauflix: self-hosted streaming. Module layering (docs/architecture.md):
 //   L0 pure logic      WebCore, Domain
-//   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, Scheduler
+//   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, SharedMemory, Scheduler
 //   L2 features        API, StreamServer
 //   L3 composition     App
 //   L4 executable      MiauflixCLI (product `miauflix`)
@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], exclude: ["README.md"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"], exclude: ["README.md"]),
         .target(name: "Persistence", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
             "Domain",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], exclude: ["README.md"]),
@@ -47,6 +48,7 @@ let package = Package(
             "CFastCGI", "WebCore",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
+        .target(name: "SharedMemory", dependencies: ["WebCore"], exclude: ["README.md"]),
         .target(name: "Scheduler", dependencies: [
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
@@ -67,7 +69,7 @@ let package = Package(
         // L3
         .target(name: "App", dependencies: [
             "WebCore", "Domain", "Crypto", "HTTPClient", "Persistence", "FastCGI",
-            "Scheduler", "API", "StreamServer",
+            "Scheduler", "SharedMemory", "API", "StreamServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,6 +92,7 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: [
             "FastCGI", "WebCore", "CFastCGI", .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory", "WebCore"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "APITests", dependencies: [
             "API", "WebCore", "Persistence", "Domain", .product(name: "Logging", package: "swift-log"),

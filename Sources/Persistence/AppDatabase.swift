@@ -47,6 +47,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration001Initial.identifier) { db in
             try db.execute(sql: Migration001Initial.sql)
         }
+        migrator.registerMigration(Migration002Auth.identifier) { db in
+            try db.execute(sql: Migration002Auth.sql)
+        }
         return migrator
     }
 

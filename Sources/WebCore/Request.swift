@@ -19,6 +19,10 @@ public struct Request: Sendable {
     public var requestID: String
     /// Parameters captured by the router (`:id` → value).
     public var pathParameters: [String: String] = [:]
+    /// The signed-in user, set by the authentication middleware (nil: anonymous).
+    public var identity: AuthIdentity?
+    /// The route pattern that matched (`/api/movies/:id`), set by the router.
+    public var routePattern: String?
 
     /// Creates a request.
     public init(method: String, path: String, rawQuery: String = "", headers: HTTPHeaders = HTTPHeaders(),

@@ -46,6 +46,7 @@ public struct Router: Responder {
         if let (route, parameters) = match(method: method, path: request.path) {
             var request = request
             request.pathParameters = parameters
+            request.routePattern = route.pattern
             var response = try route.responder.respond(to: request)
             if method == "HEAD" && route.method == "GET" { response.body = [] }
             return response

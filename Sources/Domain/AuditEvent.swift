@@ -1,0 +1,66 @@
+import Foundation
+
+/// An audit-log entry (reference §5, with our additions).
+public struct AuditEvent: Sendable, Equatable {
+    /// Event types. The first block is the original's; LOGOUT, ROLE_CHANGE, USER_DELETION,
+    /// PASSWORD_CHANGE, USER_UPDATE and CONFIGURATION_CHANGE are written by us where the
+    /// original never did.
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case apiAccess = "API_ACCESS"
+        case login = "LOGIN"
+        case loginFailure = "LOGIN_FAILURE"
+        case logout = "LOGOUT"
+        case tokenRefresh = "TOKEN_REFRESH"
+        case tokenInvalidation = "TOKEN_INVALIDATION"
+        case unauthorizedAccess = "UNAUTHORIZED_ACCESS"
+        case userCreation = "USER_CREATION"
+        case userUpdate = "USER_UPDATE"
+        case userDeletion = "USER_DELETION"
+        case roleChange = "ROLE_CHANGE"
+        case passwordChange = "PASSWORD_CHANGE"
+        case passwordResetComplete = "PASSWORD_RESET_COMPLETE"
+        case suspiciousActivity = "SUSPICIOUS_ACTIVITY"
+        case rateLimitExceeded = "RATE_LIMIT_EXCEEDED"
+        case apiError = "API_ERROR"
+        case configurationChange = "CONFIGURATION_CHANGE"
+        case securitySettingChange = "SECURITY_SETTING_CHANGE"
+    }
+
+    /// Severities.
+    public enum Severity: String, Sendable, Codable, CaseIterable {
+        case info = "INFO"
+        case warning = "WARNING"
+        case error = "ERROR"
+        case critical = "CRITICAL"
+    }
+
+    /// The type.
+    public var kind: Kind
+    /// The severity.
+    public var severity: Severity
+    /// A human-readable description (≤ 500 characters).
+    public var description: String
+    /// The e-mail concerned, if any.
+    public var userEmail: String?
+    /// The client IP or `unknown`.
+    public var ipAddress: String
+    /// The client's User-Agent.
+    public var userAgent: String?
+    /// Event details as JSON-compatible values (never secrets).
+    public var metadata: [String: String]
+    /// When it happened.
+    public var createdAt: Date
+
+    /// Creates an event.
+    public init(kind: Kind, severity: Severity, description: String, userEmail: String? = nil, ipAddress: String = "unknown",
+                userAgent: String? = nil, metadata: [String: String] = [:], createdAt: Date) {
+        self.kind = kind
+        self.severity = severity
+        self.description = String(description.prefix(500))
+        self.userEmail = userEmail
+        self.ipAddress = ipAddress
+        self.userAgent = userAgent.map { String($0.prefix(500)) }
+        self.metadata = metadata
+        self.createdAt = createdAt
+    }
+}
