@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory", "WebCore"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "APITests", dependencies: [
-            "API", "WebCore", "Persistence", "Domain", .product(name: "Logging", package: "swift-log"),
+            "API", "WebCore", "Persistence", "Domain", "Crypto", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "StreamServerTests", dependencies: [
             "StreamServer", "WebCore",

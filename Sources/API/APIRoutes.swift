@@ -1,31 +1,41 @@
+import Crypto
 import Logging
+import Persistence
 import WebCore
 
-/// What the API's routes need from the rest of the system.
-public struct APIEnvironment: Sendable {
-    /// Service states for `/api/status`.
-    public var status: any StatusProviding
-    /// Where unexpected handler errors are logged.
-    public var logger: Logger
-
-    /// Creates the environment.
-    public init(status: any StatusProviding, logger: Logger) {
-        self.status = status
-        self.logger = logger
-    }
-}
-
 /// The `/api` application: routes plus the middlewares every request passes.
+///
+/// Middleware order: no-store → CORS/Origin (preflights answered, foreign origins refused)
+/// → authentication (identity from `X-Session-Id` + cookie) → audit (sees the identity and
+/// the final status) → router (per route: rate limit and guard in the reference's order).
 public enum APIRoutes {
     /// Builds the responder the FastCGI workers serve.
     public static func makeResponder(_ environment: APIEnvironment) -> any Responder {
-        var router = Router()
+        var routes = RouteBuilder(environment: environment)
         // The health answer never changes: encode it once (health checks poll it constantly).
         let health = JSON.encode(HealthDTO(status: "ok"))
-        router.on("GET", "/api/health") { _ in .json(bytes: health) }
-        router.on("GET", "/api/status") { _ in .json(environment.status.status()) }
+        routes.on("GET", "/api/health", limit: 10, access: .open) { _ in .json(bytes: health) }
+        routes.on("GET", "/api/status", limit: 10, access: .signedIn) { request in
+            let status = environment.status.status()
+            return .json(request.identity?.role == "admin" ? status : status.summary)
+        }
+        if let database = environment.database {
+            let cookies = SessionCookies(settings: environment.auth)
+            let auth = AuthRoutes(environment: environment, database: database, cookies: cookies, audit: environment.audit)
+            auth.register(&routes)
+            UserRoutes(environment: environment, database: database, auth: auth).register(&routes)
+            AdminRoutes(environment: environment, database: database, auth: auth).register(&routes)
+        }
+
+        var middlewares: [any Middleware] = [
+            NoStoreMiddleware(),
+            CORSMiddleware(allowed: environment.auth.corsOrigins),
+            AuthenticationMiddleware(jwt: HS256JWT(secret: environment.auth.jwtSecret),
+                                     cookiePrefix: environment.auth.accessCookiePrefix, clock: environment.clock),
+        ]
+        if let audit = environment.audit { middlewares.append(AuditMiddleware(audit: audit, clock: environment.clock)) }
         let logger = environment.logger
-        return Pipeline([NoStoreMiddleware()], terminal: router) { error, request in
+        return Pipeline(middlewares, terminal: routes.router) { error, request in
             logger.error("unhandled error", metadata: [
                 "event": "api_error", "path": "\(request.path)", "request_id": "\(request.requestID)",
                 "error": "\(type(of: error))",

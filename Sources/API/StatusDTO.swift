@@ -64,6 +64,19 @@ public struct StatusDTO: Sendable, Encodable, Equatable {
         self.vpn = vpn
         self.services = services
     }
+
+    /// What non-admins see: each service's state without details (missing variables,
+    /// error messages) — contract: status details are admin-only.
+    var summary: StatusDTO {
+        StatusDTO(vpn: vpn, services: services.mapValues { status in
+            switch status {
+            case .ready: return .ready
+            case .needsConfiguration: return .needsConfiguration(missingVars: [])
+            case .error: return .error(message: "unavailable")
+            case .degraded: return .degraded(reason: "degraded")
+            }
+        })
+    }
 }
 
 /// The port through which the API learns the state of services it does not own

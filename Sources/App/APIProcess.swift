@@ -1,8 +1,10 @@
 import API
+import Crypto
 import FastCGI
 import Foundation
 import Logging
 import Persistence
+import SharedMemory
 import WebCore
 
 /// `miauflix api`: the FastCGI supervisor and its worker processes.
@@ -11,6 +13,8 @@ public enum APIProcess {
     /// before any worker starts, so workers never race on an empty database.
     public static func runSupervisor(configuration: Configuration, workerArguments: [String], logger: Logger) throws {
         _ = try configuration.openDatabase(maximumReaderCount: 1)
+        // Create the shared rate-limit table before the workers map it.
+        _ = try SharedRateLimitStore(path: configuration.rateLimitTablePath)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         let supervisor = FastCGISupervisor(
@@ -26,9 +30,20 @@ public enum APIProcess {
     public static func runWorker(configuration: Configuration, listenFD: Int32, logger: Logger) throws {
         let threads = configuration.int("API_THREADS")
         let database = try AppDatabase.open(path: configuration.databasePath, maximumReaderCount: max(2, threads))
-        let responder = APIRoutes.makeResponder(APIEnvironment(
+        let audit = AuditWriter(database: database, logger: logger)
+        let environment = APIEnvironment(
             status: ConfigStatusProvider(configuration: configuration, database: database),
-            logger: logger))
+            logger: logger,
+            database: database,
+            auth: configuration.authSettings(environment: ProcessInfo.processInfo.environment),
+            rateLimits: try SharedRateLimitStore(path: configuration.rateLimitTablePath),
+            audit: audit,
+            configuration: ConfigAdministrator(configuration: configuration, reloadAction: {
+                // Our parent is the supervisor: SIGHUP makes it replace every worker
+                // gracefully, and the new workers read the new configuration.
+                kill(getppid(), SIGHUP)
+            }))
+        let responder = APIRoutes.makeResponder(environment)
         let secret = configuration.string("REVERSE_PROXY_SECRET")
         let worker = FastCGIWorker(
             listenFD: listenFD, threadCount: threads,
@@ -40,5 +55,29 @@ public enum APIProcess {
                 return RequestID.make(using: &generator)
             })
         WorkerProcess.run(worker, drainTimeout: .seconds(configuration.seconds("API_DRAIN_TIMEOUT")), logger: logger)
+        audit.close()
+    }
+}
+
+extension Configuration {
+    /// The shared-memory rate-limit table.
+    var rateLimitTablePath: String { runDirectory + "/ratelimit.shm" }
+
+    /// The API's authentication settings.
+    func authSettings(environment: [String: String]) -> AuthSettings {
+        var settings = AuthSettings(jwtSecret: string("JWT_SECRET"))
+        settings.accessCookiePrefix = string("ACCESS_TOKEN_COOKIE_NAME")
+        settings.refreshCookiePrefix = string("REFRESH_TOKEN_COOKIE_NAME")
+        settings.accessTTL = seconds("ACCESS_TOKEN_EXPIRATION")
+        settings.refreshTTL = seconds("REFRESH_TOKEN_EXPIRATION")
+        settings.chainCapDays = int("REFRESH_TOKEN_MAX_REFRESH_DAYS")
+        settings.maxSlots = int("MAX_DEVICE_SLOTS_PER_USER")
+        settings.cookieDomain = string("COOKIE_DOMAIN").isEmpty ? nil : string("COOKIE_DOMAIN")
+        settings.cookieSecure = bool("COOKIE_SECURE")
+        settings.allowSetup = bool("ALLOW_CREATE_ADMIN_ON_FIRST_RUN")
+        // Read straight from the process environment, as the original does.
+        settings.rateLimitTestMode = environment["RATE_LIMIT_TEST_MODE"].flatMap(ConfigValueParser.bool) ?? false
+        settings.corsOrigins = ConfigValueParser.list(string("CORS_ORIGIN"))
+        return settings
     }
 }

@@ -34,6 +34,7 @@ public enum ConfigCatalog {
         .init("HTTPS_PORT", "8443", .int(1...65535), service: "SERVER", "nginx HTTPS port"),
         .init("HTTP_PORT", "8080", .int(1...65535), service: "SERVER", "nginx HTTP port (redirects to HTTPS, serves ACME challenges)"),
         .init("LOG_LEVEL", "info", service: "SERVER", "trace, debug, info, notice, warning, error, critical"),
+        .init("AUDIT_RETENTION_DAYS", "90", .int(1...3650), service: "SERVER", "Days audit-log rows are kept"),
         // SOURCE
         .init("SOURCE_SECURITY_KEY", nil, .key32Base64, service: "SOURCE", secret: true, required: true, auto: .base64Key32, "AES-256-GCM key for encrypted columns"),
         .init("CONTENT_CONNECTION_LIMIT", "100", .int(1...10000), service: "SOURCE", "Peer connection limit"),
@@ -65,4 +66,15 @@ public enum ConfigCatalog {
     public static func variable(_ name: String) -> ConfigVariable? {
         variables.first { $0.name == name }
     }
+}
+
+extension ConfigCatalog {
+    /// Variables `PUT /api/config` may not change: paths and sockets (the processes would lose
+    /// each other) and the encryption key (use `miauflix keys rotate`).
+    public static let readOnlyAtRuntime: Set<String> = [
+        "DATA_DIR", "API_SOCKET", "ENGINE_SOCKET", "SOURCE_SECURITY_KEY", "LISTEN_ADDRESS", "HTTPS_PORT", "HTTP_PORT", "SERVER_NAME",
+    ]
+
+    /// The order of services in `GET /api/config` (the original's).
+    public static let serviceOrder = ["JWT", "SERVER", "SOURCE", "THE_RARBG", "TMDB", "TRAKT", "VPN", "YTS", "DOWNLOAD", "STORAGE"]
 }

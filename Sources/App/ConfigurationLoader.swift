@@ -44,6 +44,12 @@ public enum ConfigurationLoader {
         } else if let text = try? String(contentsOfFile: dataDirectory + "/" + secretsFileName, encoding: .utf8) {
             for (key, value) in DotEnv.parse(text) where (merged[key] ?? "").isEmpty { merged[key] = value }
         }
+        // DATA_DIR/config.json (written by PUT /api/config) wins over everything, as in the
+        // original; its secrets are stored encrypted and are decrypted here (the original
+        // never managed to).
+        for (key, value) in try RuntimeConfigFile.load(dataDirectory: dataDirectory, key: merged["SOURCE_SECURITY_KEY"]) {
+            merged[key] = value
+        }
         return merged
     }
 

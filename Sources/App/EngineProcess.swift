@@ -35,9 +35,19 @@ public enum EngineProcess {
             })
         logger.info("engine listening", metadata: ["event": "engine_listening", "socket": "\(configuration.engineSocket)"])
 
-        var jobs = [ScheduledJob(name: "heartbeat", interval: heartbeatInterval) {
-            try database.recordEngineHeartbeat(pid: pid, startedAt: startedAt, now: Date())
-        }]
+        let retentionDays = Double(configuration.int("AUDIT_RETENTION_DAYS"))
+        var jobs = [
+            ScheduledJob(name: "heartbeat", interval: heartbeatInterval) {
+                try database.recordEngineHeartbeat(pid: pid, startedAt: startedAt, now: Date())
+            },
+            // Expired sessions and audit rows past retention (the original never cleaned up).
+            ScheduledJob(name: "cleanup", interval: 6 * 3600) {
+                let now = Date()
+                let sessions = try database.deleteExpiredSessions(now: now)
+                let audit = try database.deleteAudit(before: now.addingTimeInterval(-retentionDays * 86400))
+                logger.info("cleanup done", metadata: ["event": "cleanup", "sessions": "\(sessions)", "audit_rows": "\(audit)"])
+            },
+        ]
         if configuration.bool("DISABLE_BACKGROUND_TASKS") {
             logger.info("background tasks disabled", metadata: ["event": "background_disabled"])
         }

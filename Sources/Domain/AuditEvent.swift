@@ -46,14 +46,14 @@ public struct AuditEvent: Sendable, Equatable {
     public var ipAddress: String
     /// The client's User-Agent.
     public var userAgent: String?
-    /// Event details as JSON-compatible values (never secrets).
-    public var metadata: [String: String]
+    /// Event details (never secrets).
+    public var metadata: [String: AuditValue]
     /// When it happened.
     public var createdAt: Date
 
     /// Creates an event.
     public init(kind: Kind, severity: Severity, description: String, userEmail: String? = nil, ipAddress: String = "unknown",
-                userAgent: String? = nil, metadata: [String: String] = [:], createdAt: Date) {
+                userAgent: String? = nil, metadata: [String: AuditValue] = [:], createdAt: Date) {
         self.kind = kind
         self.severity = severity
         self.description = String(description.prefix(500))
@@ -62,5 +62,23 @@ public struct AuditEvent: Sendable, Equatable {
         self.userAgent = userAgent.map { String($0.prefix(500)) }
         self.metadata = metadata
         self.createdAt = createdAt
+    }
+}
+
+/// A metadata value of an audit event: text, a number or a flat map (request headers).
+public enum AuditValue: Sendable, Equatable, Encodable, ExpressibleByStringLiteral {
+    case string(String)
+    case int(Int)
+    case map([String: String])
+
+    public init(stringLiteral value: String) { self = .string(value) }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case let .string(value): try container.encode(value)
+        case let .int(value): try container.encode(value)
+        case let .map(value): try container.encode(value)
+        }
     }
 }

@@ -87,10 +87,15 @@ extension AppDatabase {
 
     /// Creates the first admin when no admin exists, in one immediate transaction so that two
     /// processes starting together create at most one. Returns the user when it was created.
-    public func createInitialAdminIfNeeded(email: String, passwordHash: String, now: Date) throws -> User? {
+    /// With `promoteExisting` false, an existing account with that e-mail throws
+    /// `duplicateEmail` instead of being promoted (the HTTP setup route must never take over
+    /// an account).
+    public func createInitialAdminIfNeeded(email: String, passwordHash: String, now: Date,
+                                           promoteExisting: Bool = true) throws -> User? {
         try writer.write { db in
             if try UserRecord.filter(Column("role") == Role.admin.rawValue).fetchCount(db) > 0 { return nil }
             if var existing = try UserRecord.filter(Column("email") == email).fetchOne(db) {
+                guard promoteExisting else { throw UserStoreError.duplicateEmail }
                 // The host's admin address exists as a non-admin: promote it with a fresh password.
                 existing.role = Role.admin.rawValue
                 existing.passwordHash = passwordHash

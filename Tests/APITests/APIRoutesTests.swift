@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import Crypto
 import WebCore
 @testable import API
 
@@ -13,7 +14,16 @@ import WebCore
         }
     }
 
-    let api = APIRoutes.makeResponder(APIEnvironment(status: FixedStatus(), logger: Logger(label: "test")))
+    let api = APIRoutes.makeResponder(APIEnvironment(status: FixedStatus(), logger: Logger(label: "test"),
+                                                     auth: AuthSettings(jwtSecret: "unit-test-secret")))
+
+    /// A request carrying a valid access cookie for `role`.
+    func signedIn(_ path: String, role: String) -> Request {
+        let session = "AAAAAAAAAAAAAAAAAAAAAA"
+        let now = Int(Date().timeIntervalSince1970)
+        let token = HS256JWT(secret: "unit-test-secret").sign(AccessClaims(userId: "u1", email: "a@b.co", role: role, iat: now, exp: now + 60))
+        return Request(method: "GET", path: path, headers: HTTPHeaders([("X-Session-Id", session), ("Cookie", "__miauflix_at_\(session)=\(token)")]))
+    }
 
     func json(_ response: Response) -> NSDictionary {
         (try? JSONSerialization.jsonObject(with: Data(response.body))) as? NSDictionary ?? [:]
@@ -27,13 +37,16 @@ import WebCore
     }
 
     @Test func statusHasTheReferenceShape() throws {
-        let body = json(try api.respond(to: Request(method: "GET", path: "/api/status")))
+        #expect(try api.respond(to: Request(method: "GET", path: "/api/status")).status == 401)
+        let body = json(try api.respond(to: signedIn("/api/status", role: "admin")))
         #expect(body["vpn"] as? NSDictionary == ["isVpnActive": NSNull(), "disabled": true])
         let services = body["services"] as? NSDictionary
         #expect(services?["TMDB"] as? NSDictionary == ["status": "needs_configuration", "missingVars": ["TMDB_API_ACCESS_TOKEN"]])
         #expect(services?["JWT"] as? NSDictionary == ["status": "ready"])
         #expect(services?["DOWNLOAD"] as? NSDictionary == ["status": "error", "errorMessage": "The engine is not running", "error": NSNull()])
         #expect(services?["SOURCE"] as? NSDictionary == ["status": "degraded", "reason": "vpn-disconnected"])
+        let userView = json(try api.respond(to: signedIn("/api/status", role: "user")))
+        #expect((userView["services"] as? NSDictionary)?["DOWNLOAD"] as? NSDictionary == ["status": "error", "errorMessage": "unavailable", "error": NSNull()])
     }
 
     @Test func unknownRoutesAre404JSON() throws {

@@ -42,9 +42,11 @@ class Stack:
             "API_WORKERS": "2",
             "API_THREADS": "4",
             "API_DRAIN_TIMEOUT": "5s",
+            "RATE_LIMIT_TEST_MODE": "true",
         })
         self.env.update({k: str(v) for k, v in env.items()})
         self.outputs = []
+        self.admin = None
 
     def run_stack(self, command, timeout=120):
         result = subprocess.run(["timeout", str(timeout), STACK, command], env=self.env,
@@ -55,6 +57,9 @@ class Stack:
         result = self.run_stack("start")
         self.outputs.append(result.stdout)
         assert result.returncode == 0, f"stack start failed:\n{result.stdout}\n{result.stderr}"
+        found = ADMIN_LINE.search(result.stdout)
+        if found:
+            self.admin = (found.group(1), found.group(2))
         return result.stdout
 
     def stop(self):
@@ -70,6 +75,22 @@ class Stack:
     def post(self, path, **kwargs):
         kwargs.setdefault("timeout", 10)
         return requests.post(self.url(path), verify=False, **kwargs)
+
+    def request(self, method, path, **kwargs):
+        kwargs.setdefault("timeout", 15)
+        return requests.request(method, self.url(path), verify=False, **kwargs)
+
+    def login(self, email, password, session=None, **kwargs):
+        """Signs in; returns (response, session id or None). With a requests.Session the
+        cookies stay in its jar (several profiles side by side)."""
+        client = session or requests
+        r = client.post(self.url("/api/auth/login"), json={"email": email, "password": password}, verify=False,
+                        timeout=15, **kwargs)
+        return r, (r.json().get("session") if r.status_code == 200 else None)
+
+    def secrets(self):
+        text = (self.data_dir / "secrets.env").read_text()
+        return dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
 
     def pid(self, name):
         return int((self.data_dir / "run" / f"{name}.pid").read_text().strip())

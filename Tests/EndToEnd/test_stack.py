@@ -154,8 +154,11 @@ def test_engine_answers_through_nginx(stack):
 
 
 def test_status_reports_services_and_engine(stack):
+    assert stack.get("/api/status").status_code == 401, "status needs a session"
+    jar = requests.Session()
+    _, sid = stack.login(*stack.admin, session=jar)
     status = wait_until(lambda: (lambda s: s if s["services"]["DOWNLOAD"]["status"] == "ready" else None)(
-        stack.get("/api/status").json()), 10)
+        jar.get(stack.url("/api/status"), headers={"X-Session-Id": sid}, verify=False).json()), 10)
     assert status, "the engine's heartbeat makes DOWNLOAD ready"
     assert status["vpn"] == {"isVpnActive": False, "disabled": False}
     assert status["services"]["TMDB"] == {"status": "needs_configuration", "missingVars": ["TMDB_API_ACCESS_TOKEN"]}

@@ -1,0 +1,43 @@
+import Crypto
+import Foundation
+import Logging
+import Persistence
+import WebCore
+
+/// What the API's routes need from the rest of the system.
+public struct APIEnvironment: Sendable {
+    /// Service states for `/api/status`.
+    public var status: any StatusProviding
+    /// Where unexpected handler errors are logged.
+    public var logger: Logger
+    /// The database.
+    public var database: AppDatabase?
+    /// Authentication settings.
+    public var auth: AuthSettings
+    /// Rate-limit windows (shared across processes in production).
+    public var rateLimits: any RateLimitStore
+    /// The audit log writer.
+    public var audit: AuditWriter?
+    /// Configuration administration.
+    public var configuration: (any ConfigurationAdministering)?
+    /// Password hashing parameters.
+    public var hasher: PasswordHasher
+    /// Time.
+    public var clock: APIClock
+
+    /// Creates the environment.
+    public init(status: any StatusProviding, logger: Logger, database: AppDatabase? = nil,
+                auth: AuthSettings = AuthSettings(jwtSecret: ""), rateLimits: any RateLimitStore = InMemoryRateLimitStore(),
+                audit: AuditWriter? = nil, configuration: (any ConfigurationAdministering)? = nil,
+                hasher: PasswordHasher = PasswordHasher(), clock: APIClock = .system) {
+        self.status = status
+        self.logger = logger
+        self.database = database
+        self.auth = auth
+        self.rateLimits = rateLimits
+        self.audit = audit
+        self.configuration = configuration
+        self.hasher = hasher
+        self.clock = clock
+    }
+}

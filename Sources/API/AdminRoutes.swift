@@ -1,0 +1,153 @@
+import Domain
+import Foundation
+import Persistence
+import WebCore
+
+/// `/api/config` (reference §2.4, with its bugs fixed: secrets never in clear, PUT is
+/// all-or-nothing and audited) and `GET /api/admin/audit`.
+struct AdminRoutes {
+    let environment: APIEnvironment
+    let database: AppDatabase
+    let auth: AuthRoutes
+
+    struct ConfigUpdate: Decodable {
+        struct Entry: Decodable {
+            var key: String
+            var value: String
+        }
+        var entries: [Entry]
+    }
+
+    struct ConfigResult: Encodable {
+        var success: Bool
+        var restarting: [String]
+        var needsProcessRestart: [String]
+    }
+
+    struct InvalidKeys: Encodable {
+        var success = false
+        var invalidKeys: [String]
+    }
+
+    /// An audit row with its metadata as a JSON object rather than a string.
+    struct AuditItem: Encodable {
+        var id: String
+        var eventType: String
+        var severity: String
+        var description: String?
+        var userEmail: String?
+        var ipAddress: String?
+        var userAgent: String?
+        var metadata: JSONValue
+        var createdAt: Date
+
+        init(_ row: AuditRow) {
+            id = row.id
+            eventType = row.eventType
+            severity = row.severity
+            description = row.description
+            userEmail = row.userEmail
+            ipAddress = row.ipAddress
+            userAgent = row.userAgent
+            metadata = row.metadata.flatMap(JSONValue.init(parsing:)) ?? .null
+            createdAt = row.createdAt
+        }
+    }
+
+    struct AuditPage: Encodable {
+        var items: [AuditItem]
+        var total: Int
+        var page: Int
+        var limit: Int
+    }
+
+    func register(_ routes: inout RouteBuilder) {
+        routes.on("GET", "/api/config", limit: 5, access: .admin) { _ in .json(try config().entries()) }
+        routes.on("PUT", "/api/config", limit: 2, access: .admin) { try update($0) }
+        routes.on("POST", "/api/config/:service/restart", limit: 1, access: .admin) { try restart($0) }
+        routes.on("GET", "/api/admin/audit", limit: 5, access: .admin) { try auditLog($0) }
+    }
+
+    func config() throws -> any ConfigurationAdministering {
+        guard let configuration = environment.configuration else { throw APIError.handler(status: 503, message: "Configuration is not available") }
+        return configuration
+    }
+
+    func update(_ request: Request) throws -> Response {
+        let configuration = try config()
+        let body = try Body.decode(ConfigUpdate.self, from: request)
+        guard !body.entries.isEmpty, body.entries.count <= 100 else {
+            throw APIError.validation([ValidationIssue(path: ["entries"], code: "too_small", message: "Send 1 to 100 entries")])
+        }
+        let changes = body.entries.map { (key: $0.key, value: $0.value) }
+        switch configuration.check(changes) {
+        case let .unknownKeys(keys):
+            throw APIError.handler(status: 400, message: "Unknown configuration keys: \(keys.joined(separator: ", "))")
+        case let .readOnlyKeys(keys):
+            throw APIError.handler(status: 400, message: "These keys cannot be changed at runtime: \(keys.joined(separator: ", "))")
+        case let .invalidKeys(keys):
+            return .json(InvalidKeys(invalidKeys: keys), status: 400)
+        case let .valid(restarting, needsProcessRestart):
+            try configuration.apply(changes)
+            auth.event(.configurationChange, .warning, "Configuration changed: \(changes.map(\.key).sorted().joined(separator: ", "))",
+                       email: request.identity?.email, request: request,
+                       extra: ["keys": .string(changes.map(\.key).sorted().joined(separator: ","))])
+            configuration.reload()
+            return .json(ConfigResult(success: true, restarting: restarting, needsProcessRestart: needsProcessRestart))
+        }
+    }
+
+    func restart(_ request: Request) throws -> Response {
+        let configuration = try config()
+        let service = (request.parameter("service") ?? "").uppercased()
+        guard configuration.services.contains(service) else {
+            throw APIError.handler(status: 404, message: "Service '\(String(service.prefix(40)))' does not exist")
+        }
+        guard service != "SERVER" else {
+            throw APIError.handler(status: 400, message: "Service 'SERVER' requires a process restart to apply configuration changes")
+        }
+        configuration.reload()
+        let status = environment.status.status().services[service] ?? .ready
+        struct Restarted: Encodable { var success: Bool; var status: ServiceStatus }
+        return .json(Restarted(success: true, status: status))
+    }
+
+    func auditLog(_ request: Request) throws -> Response {
+        let query = request.query
+        var filter = AuditQuery()
+        var issues: [ValidationIssue] = []
+        if let types = query["eventType"], !types.isEmpty {
+            for name in types.split(separator: ",") {
+                if let kind = AuditEvent.Kind(rawValue: String(name)) { filter.kinds.append(kind) } else {
+                    issues.append(ValidationIssue(path: ["eventType"], code: "invalid_value", message: "Unknown event type \(name.prefix(40))"))
+                }
+            }
+        }
+        if let severity = query["severity"] {
+            if let value = AuditEvent.Severity(rawValue: severity.uppercased()) { filter.severity = value } else {
+                issues.append(ValidationIssue(path: ["severity"], code: "invalid_value", message: "Unknown severity"))
+            }
+        }
+        filter.userEmail = query["user"].flatMap { $0.isEmpty ? nil : $0 }
+        for (name, keyPath) in [("from", \AuditQuery.from), ("to", \AuditQuery.to)] {
+            guard let text = query[name] else { continue }
+            if let date = ISO8601DateFormatter().date(from: text) { filter[keyPath: keyPath] = date } else {
+                issues.append(ValidationIssue(path: [name], code: "invalid_format", message: "Expected an ISO-8601 date-time"))
+            }
+        }
+        if let page = query["page"] {
+            if let value = Int(page), value >= 1, value <= 1_000_000 { filter.page = value } else {
+                issues.append(ValidationIssue(path: ["page"], code: "invalid_value", message: "page must be a positive integer"))
+            }
+        }
+        if let limit = query["limit"] {
+            if let value = Int(limit), (1...500).contains(value) { filter.limit = value } else {
+                issues.append(ValidationIssue(path: ["limit"], code: "invalid_value", message: "limit must be 1 to 500"))
+            }
+        }
+        if !issues.isEmpty { throw APIError.validation(issues) }
+        environment.audit?.flush()
+        let (rows, total) = try database.audit(filter)
+        return .json(AuditPage(items: rows.map(AuditItem.init), total: total, page: filter.page, limit: filter.limit))
+    }
+}

@@ -1,0 +1,47 @@
+/// One configuration variable as `GET /api/config` shows it (secrets masked).
+public struct ConfigEntryDTO: Encodable, Sendable, Equatable {
+    public var key: String
+    public var value: String
+    public var isSecret: Bool
+    public var serviceGroup: String
+    public var description: String
+    public var required: Bool
+    public var hasValue: Bool
+
+    /// Creates an entry.
+    public init(key: String, value: String, isSecret: Bool, serviceGroup: String, description: String, required: Bool, hasValue: Bool) {
+        self.key = key
+        self.value = value
+        self.isSecret = isSecret
+        self.serviceGroup = serviceGroup
+        self.description = description
+        self.required = required
+        self.hasValue = hasValue
+    }
+}
+
+/// The outcome of validating a configuration change.
+public enum ConfigChangeCheck: Sendable, Equatable {
+    /// Keys that are not configuration variables.
+    case unknownKeys([String])
+    /// Keys that cannot be changed at runtime (paths, the encryption key).
+    case readOnlyKeys([String])
+    /// Keys whose values fail validation.
+    case invalidKeys([String])
+    /// Everything is valid; these services must restart, these need a process restart.
+    case valid(restarting: [String], needsProcessRestart: [String])
+}
+
+/// The port through which the API administers the configuration (implemented by `App`).
+public protocol ConfigurationAdministering: Sendable {
+    /// Every variable, grouped by service, secrets masked.
+    func entries() -> [ConfigEntryDTO]
+    /// Validates a change without applying anything.
+    func check(_ changes: [(key: String, value: String)]) -> ConfigChangeCheck
+    /// Persists a validated change (secrets encrypted) atomically.
+    func apply(_ changes: [(key: String, value: String)]) throws
+    /// Known service names.
+    var services: [String] { get }
+    /// Reloads the processes so they read the new configuration.
+    func reload()
+}
