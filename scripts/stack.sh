@@ -97,6 +97,8 @@ render_nginx() {
         -e "s|@FRONTEND_ROOT@|$here/frontend|g" \
         -e "s|@NGINX_BODY_LIMIT@|$MIAUFLIX_NGINX_BODY_LIMIT|g" \
         -e "s|@API_MAX_BODY_BYTES@|$MIAUFLIX_API_MAX_BODY_BYTES|g" \
+        -e "s|@AUTH_RATE@|$MIAUFLIX_AUTH_RATE|g" \
+        -e "s|@AUTH_BURST@|$MIAUFLIX_AUTH_BURST|g" \
         "$here/nginx/nginx.conf.template" >"$prefix/conf/nginx.conf"
     "$nginx_bin" -t -q -p "$prefix" -c "$prefix/conf/nginx.conf" -e "$logs/nginx-error.log"
 }

@@ -17,6 +17,8 @@ public enum StackSettings {
             // nginx refuses bodies a little above the API's limit, so the API's precise
             // JSON 413 answers the common case and nginx only stops the absurd ones.
             ("MIAUFLIX_NGINX_BODY_LIMIT", "\((body + (1 << 20)) / 1024)k"),
+            ("MIAUFLIX_AUTH_RATE", configuration.string("AUTH_RATE_LIMIT")),
+            ("MIAUFLIX_AUTH_BURST", String(configuration.int("AUTH_RATE_LIMIT") * 2)),
             ("MIAUFLIX_API_DRAIN_SECONDS", String(configuration.seconds("API_DRAIN_TIMEOUT"))),
         ]
     }
