@@ -32,6 +32,6 @@ if ! command -v swift >/dev/null; then
 fi
 
 if [ "$mode" = test ]; then
-    python3 -c 'import pytest, requests, jwt' 2>/dev/null || \
+    python3 -c 'import pytest, requests, jwt, cryptography' 2>/dev/null || \
         python3 -m pip install -q --disable-pip-version-check -r Tests/EndToEnd/requirements.txt
 fi

@@ -113,3 +113,36 @@ struct ConfigCommand: ParsableCommand {
         }
     }
 }
+
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Manage the field-encryption key.",
+        subcommands: [Rotate.self])
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a new SOURCE_SECURITY_KEY and re-encrypt every encrypted column and stored secret in one transaction. Restart the stack afterwards (make run).")
+
+        func run() throws {
+            let configuration = loadConfiguration()
+            let fromEnvironment = !(ProcessInfo.processInfo.environment["SOURCE_SECURITY_KEY"] ?? "").isEmpty
+                || ((try? String(contentsOfFile: FileManager.default.currentDirectoryPath + "/.env", encoding: .utf8))
+                    .map { DotEnv.parse($0).contains { $0.0 == "SOURCE_SECURITY_KEY" && !$0.1.isEmpty } } ?? false)
+            do {
+                let database = try configuration.openDatabase(maximumReaderCount: 1)
+                let report = try KeyRotation.rotate(configuration: configuration, database: database, keyFromSecretsFile: !fromEnvironment)
+                print("Re-encrypted \(report.databaseValues) database values and \(report.configSecrets) stored secrets.")
+                if let key = report.keyToInstall {
+                    print("SOURCE_SECURITY_KEY is set in your environment or .env: replace it with the new key now,")
+                    print("then restart. New key (also in \(configuration.dataDirectory)/secrets.env.rotating):")
+                    print(key)
+                } else {
+                    print("The new key is in \(configuration.dataDirectory)/secrets.env. Restart the stack: make run")
+                }
+            } catch {
+                fail("keys rotate: \(error) (nothing was changed in the database)")
+            }
+        }
+    }
+}
