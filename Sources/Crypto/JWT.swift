@@ -81,21 +81,18 @@ public struct HS256JWT: Sendable {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else { throw .malformed }
         guard let headerBytes = Self.base64URLDecode(parts[0]),
-              let header = (try? JSONSerialization.jsonObject(with: Data(headerBytes))) as? [String: Any] else {
+              let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)) else {
             throw .malformed
         }
-        guard header["alg"] as? String == "HS256", header["crit"] == nil else { throw .algorithm }
-        if let typ = header["typ"], (typ as? String)?.uppercased() != "JWT" { throw .malformed }
+        guard header.alg == "HS256", header.crit == nil else { throw .algorithm }
+        if let typ = header.typ, typ.uppercased() != "JWT" { throw .malformed }
         guard let signature = Self.base64URLDecode(parts[2]), signature.count == 32 else { throw .signature }
         let expected = Digest.hmacSHA256(key: key, data: Array("\(parts[0]).\(parts[1])".utf8))
         var difference: UInt8 = 0
         for i in 0..<32 { difference |= expected[i] ^ signature[i] }
         guard difference == 0 else { throw .signature }
 
-        guard let payloadBytes = Self.base64URLDecode(parts[1]),
-              (try? JSONSerialization.jsonObject(with: Data(payloadBytes))) is [String: Any] else {
-            throw .malformed
-        }
+        guard let payloadBytes = Self.base64URLDecode(parts[1]) else { throw .malformed }
         guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(payloadBytes)),
               let expValue = payload.exp, expValue.isFinite, abs(expValue) < 1e15 else { throw .claims }
         let exp = Int(expValue.rounded(.down))
@@ -109,6 +106,18 @@ public struct HS256JWT: Sendable {
               let role = payload.role, !role.isEmpty else { throw .claims }
         let iat = payload.iat.flatMap { $0.isFinite && abs($0) < 1e15 ? Int($0) : nil } ?? 0
         return AccessClaims(userId: userId, email: email, role: role, iat: iat, exp: exp)
+    }
+
+    /// The JOSE header fields we look at (`crit` only needs to be present to be refused).
+    struct Header: Decodable {
+        var alg: String?
+        var typ: String?
+        var crit: JSONAny?
+    }
+
+    /// Any JSON value (presence check only).
+    struct JSONAny: Decodable {
+        init(from decoder: any Decoder) throws {}
     }
 
     /// The payload as received: unknown claims are ignored, wrong types fail decoding.
@@ -133,11 +142,32 @@ public struct HS256JWT: Sendable {
         func contains(_ value: String) -> Bool { values.contains(value) }
     }
 
-    /// Strict base64url without padding.
+    /// Strict base64url without padding, decoded directly (no intermediate strings).
     static func base64URLDecode(_ text: Substring) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 95 }),
-              text.utf8.count % 4 != 1 else { return nil }
-        let standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        return Encoding.fromBase64(standard)
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in text.utf8 {
+            let value: UInt32
+            switch byte {
+            case 65...90: value = UInt32(byte - 65)
+            case 97...122: value = UInt32(byte - 71)
+            case 48...57: value = UInt32(byte + 4)
+            case 45: value = 62
+            case 95: value = 63
+            default: return nil
+            }
+            accumulator = accumulator << 6 | value
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                accumulator &= (1 << UInt32(bits)) - 1
+            }
+        }
+        // A lone 6-bit tail (length ≡ 1 mod 4) or non-zero padding bits are not canonical.
+        guard bits < 6, accumulator == 0 else { return nil }
+        return output
     }
 }
