@@ -7,7 +7,7 @@ DEBUG_BIN := .build/debug/miauflix
 # `make stop` uses whichever binary exists (it only reads the configuration).
 STOP_BIN := $(firstword $(wildcard $(RELEASE_BIN) $(DEBUG_BIN)))
 
-.PHONY: run stop status test unit e2e build bench clean
+.PHONY: run stop status test unit e2e fuzz build bench clean
 
 run:
 	scripts/install-deps.sh run
@@ -24,6 +24,7 @@ test:
 	scripts/install-deps.sh test
 	swift build --build-tests
 	$(MAKE) unit e2e
+	fuzz/run.sh $(or $(FUZZ_SECONDS),10)
 
 unit:
 	swift test --skip-build
@@ -31,10 +32,14 @@ unit:
 e2e:
 	MIAUFLIX_BIN=$(DEBUG_BIN) python3 -m pytest -q -p no:cacheprovider Tests/EndToEnd
 
+fuzz:
+	fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+
 bench:
 	scripts/install-deps.sh bench
 	swift build -c release --product miauflix
 	bench/api-floor.sh
+	bench/auth.sh
 
 clean:
 	rm -rf .build
