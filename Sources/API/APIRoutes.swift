@@ -33,7 +33,7 @@ public enum APIRoutes {
             AuthenticationMiddleware(jwt: HS256JWT(secret: environment.auth.jwtSecret),
                                      cookiePrefix: environment.auth.accessCookiePrefix, clock: environment.clock),
         ]
-        if let audit = environment.audit { middlewares.append(AuditMiddleware(audit: audit, clock: environment.clock)) }
+        if let audit = environment.audit { middlewares.append(AuditMiddleware(audit: audit, clock: environment.clock, policy: environment.auth.auditAccess)) }
         let logger = environment.logger
         return Pipeline(middlewares, terminal: routes.router) { error, request in
             logger.error("unhandled error", metadata: [

@@ -8,14 +8,23 @@ import WebCore
 struct AuditMiddleware: Middleware {
     let audit: AuditWriter
     let clock: APIClock
+    let policy: AuditAccessPolicy
 
     static let redacted: Set<String> = ["cookie", "authorization", "x-reverse-proxy-secret"]
 
     func respond(to request: Request, next: any Responder) throws -> Response {
         let response = try next.respond(to: request)
+        let isWrite = !["GET", "HEAD", "OPTIONS"].contains(request.method)
+        let logAccess: Bool
+        switch policy {
+        case .all: logAccess = request.path != "/api/health"
+        case .writes: logAccess = isWrite || response.status >= 400
+        case .none: logAccess = false
+        }
+        guard logAccess || response.status == 401 || response.status == 403 || response.status >= 500 else { return response }
         let now = clock.now()
         let context = Self.context(of: request)
-        if request.path != "/api/health" {
+        if logAccess {
             audit.record(AuditEvent(kind: .apiAccess, severity: .info, description: "\(request.method) \(request.path)",
                                     ipAddress: request.clientIP, userAgent: request.headers["User-Agent"],
                                     metadata: context.merging(["path": .string(request.path)]) { $1 }, createdAt: now))
@@ -34,7 +43,7 @@ struct AuditMiddleware: Middleware {
                                     metadata: context.merging(["path": .string(request.path)]) { $1 }, createdAt: now))
         }
         var cleaned = response
-        cleaned.headers.remove("X-Audit-Reason")
+        if cleaned.headers.contains("X-Audit-Reason") { cleaned.headers.remove("X-Audit-Reason") }
         return cleaned
     }
 

@@ -22,9 +22,20 @@ public struct AuthSettings: Sendable {
     public var allowSetup = false
     /// `RATE_LIMIT_TEST_MODE` (read from the process environment, as the original).
     public var rateLimitTestMode = false
+    /// Which requests get an `API_ACCESS` audit row.
+    public var auditAccess: AuditAccessPolicy = .writes
     /// `CORS_ORIGIN` entries (`*` is a wildcard for requests without credentials).
     public var corsOrigins: [String] = []
 
     /// Creates settings.
     public init(jwtSecret: String) { self.jwtSecret = jwtSecret }
+}
+
+/// `AUDIT_API_ACCESS`: which requests write an `API_ACCESS` row. The original wrote one for
+/// every request (health checks included); `writes` keeps the rows an admin reads — every
+/// state change and every failed request — without a database write per page view.
+public enum AuditAccessPolicy: String, Sendable {
+    case all
+    case writes
+    case none
 }

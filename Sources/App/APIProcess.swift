@@ -78,6 +78,7 @@ extension Configuration {
         // Read straight from the process environment, as the original does.
         settings.rateLimitTestMode = environment["RATE_LIMIT_TEST_MODE"].flatMap(ConfigValueParser.bool) ?? false
         settings.corsOrigins = ConfigValueParser.list(string("CORS_ORIGIN"))
+        settings.auditAccess = AuditAccessPolicy(rawValue: string("AUDIT_API_ACCESS").lowercased()) ?? .writes
         return settings
     }
 }

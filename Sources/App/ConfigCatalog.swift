@@ -35,6 +35,7 @@ public enum ConfigCatalog {
         .init("HTTP_PORT", "8080", .int(1...65535), service: "SERVER", "nginx HTTP port (redirects to HTTPS, serves ACME challenges)"),
         .init("LOG_LEVEL", "info", service: "SERVER", "trace, debug, info, notice, warning, error, critical"),
         .init("AUTH_RATE_LIMIT", "20", .int(1...100_000), service: "SERVER", "nginx's coarse per-IP ceiling for /api/auth/ (requests/s, burst twice that)"),
+        .init("AUDIT_API_ACCESS", "writes", service: "SERVER", "API_ACCESS audit rows: all (every request, as the original), writes (state changes and failures) or none"),
         .init("AUDIT_RETENTION_DAYS", "90", .int(1...3650), service: "SERVER", "Days audit-log rows are kept"),
         // SOURCE
         .init("SOURCE_SECURITY_KEY", nil, .key32Base64, service: "SOURCE", secret: true, required: true, auto: .base64Key32, "AES-256-GCM key for encrypted columns"),

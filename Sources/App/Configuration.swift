@@ -32,6 +32,9 @@ public struct Configuration: Sendable {
         if let secret = effective["REVERSE_PROXY_SECRET"], !secret.isEmpty, secret.count < 16 {
             throw ConfigurationError(variable: "REVERSE_PROXY_SECRET", problem: "must be at least 16 characters")
         }
+        if let policy = effective["AUDIT_API_ACCESS"], !["all", "writes", "none"].contains(policy.lowercased()) {
+            throw ConfigurationError(variable: "AUDIT_API_ACCESS", problem: "expected all, writes or none")
+        }
         if let salt = effective["DOWNLOAD_SALT"], salt.count < 32 {
             throw ConfigurationError(variable: "DOWNLOAD_SALT", problem: "must be at least 32 characters")
         }

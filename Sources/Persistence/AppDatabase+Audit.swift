@@ -40,15 +40,13 @@ extension AppDatabase {
     /// Inserts events in one transaction.
     public func insertAudit(_ events: [AuditEvent]) throws {
         guard !events.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         try writer.write { db in
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO audit_logs (id, eventType, severity, description, ipAddress, userAgent, metadata, userEmail, createdAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for event in events {
-                let metadata = (try? encoder.encode(event.metadata)).map { String(decoding: $0, as: UTF8.self) }
+                let metadata = AuditValue.json(event.metadata)
                 try statement.execute(arguments: [UUID().uuidString.lowercased(), event.kind.rawValue, event.severity.rawValue,
                                                   event.description, String(event.ipAddress.prefix(50)), event.userAgent, metadata,
                                                   event.userEmail, event.createdAt])

@@ -37,7 +37,8 @@ extension AppDatabase {
     /// The user with this id. A cached statement: this runs on every authenticated
     /// `GET /api/auth/session`, where GRDB's query interface cost four times as much.
     public func user(id: String) throws -> User? {
-        try writer.read { db in
+        // One SELECT is atomic on its own: no BEGIN/COMMIT round trip around it.
+        try writer.unsafeReentrantRead { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, email, displayName, role, disabled FROM users WHERE id = ?"),
                                              arguments: [id]) else { return nil }
             return User(id: row["id"], email: row["email"], displayName: row["displayName"],
@@ -117,7 +118,8 @@ extension AppDatabase {
     /// The valid sessions among `candidates` (session id, presented hash), without rotating.
     /// Expired rows among them are deleted.
     public func validSessions(_ candidates: [(session: String, hash: String)], chainCapDays: Int, now: Date) throws -> [StoredSession] {
-        try writer.write { db in
+        guard !candidates.isEmpty else { return [] }
+        return try writer.write { db in
             var result: [StoredSession] = []
             for candidate in candidates {
                 guard let row = try Row.fetchOne(db, sql: """

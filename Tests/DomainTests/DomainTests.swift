@@ -33,3 +33,17 @@ import Testing
         }
     }
 }
+
+import Foundation
+
+@Suite struct AuditJSONTests {
+    @Test func serialisesValidSortedJSON() throws {
+        let metadata: [String: AuditValue] = ["b": "x\"y\\z\n\u{01}é😀", "a": .int(-3), "headers": .map(["user-agent": "curl/8", "cookie": "REDACTED"])]
+        let text = AuditValue.json(metadata)
+        #expect(text.hasPrefix(#"{"a":-3,"b":"#))
+        let decoded = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect(decoded?["b"] as? String == "x\"y\\z\n\u{01}é😀")
+        #expect((decoded?["headers"] as? [String: String])?["cookie"] == "REDACTED")
+        #expect(AuditValue.json([:]) == "{}")
+    }
+}

@@ -557,3 +557,15 @@ def check_flood_is_stopped(stack):
     assert 429 in codes, "nginx's zone stops floods even in rate-limit test mode"
     time.sleep(2.5)
     assert stack.request("GET", "/api/auth/sessions").status_code == 200
+
+
+def test_api_access_rows_cover_changes_and_failures_not_page_views(stack, admin):
+    ajar, asid = admin
+    h = headers(asid)
+    ajar.get(stack.url("/api/auth/session?marker=view"), headers=h, verify=False)
+    ajar.get(stack.url("/api/nope?marker=missing"), headers=h, verify=False)
+    ajar.post(stack.url("/api/auth/logout/" + "C" * 22 + "?marker=write"), verify=False)
+    rows = ajar.get(stack.url("/api/admin/audit?eventType=API_ACCESS&limit=500"), headers=h, verify=False).json()["items"]
+    markers = {r["metadata"]["query"].get("marker") for r in rows if isinstance(r["metadata"].get("query"), dict)}
+    assert "write" in markers and "missing" in markers
+    assert "view" not in markers, "AUDIT_API_ACCESS=writes (default) skips successful reads"
