@@ -2,7 +2,7 @@
 //
 // Miauflix: self-hosted streaming. Module layering (docs/architecture.md):
 //   L0 pure logic      WebCore, Domain
-//   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, SharedMemory, Scheduler
+//   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, SharedMemory, Catalog, Scheduler
 //   L2 features        API, StreamServer
 //   L3 composition     App
 //   L4 executable      MiauflixCLI (product `miauflix`)
@@ -38,7 +38,7 @@ let package = Package(
 
         // L1
         .target(name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], exclude: ["README.md"]),
-        .target(name: "HTTPClient", dependencies: ["CCurl"], exclude: ["README.md"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")], exclude: ["README.md"]),
         .target(name: "Persistence", dependencies: [
             .product(name: "Logging", package: "swift-log"),
             "Domain",
@@ -47,6 +47,9 @@ let package = Package(
         .target(name: "FastCGI", dependencies: [
             "CFastCGI", "WebCore",
             .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"]),
+        .target(name: "Catalog", dependencies: [
+            "Domain", "HTTPClient", .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         .target(name: "SharedMemory", dependencies: ["WebCore"], exclude: ["README.md"]),
         .target(name: "Scheduler", dependencies: [
@@ -69,7 +72,7 @@ let package = Package(
         // L3
         .target(name: "App", dependencies: [
             "WebCore", "Domain", "Crypto", "HTTPClient", "Persistence", "FastCGI",
-            "Scheduler", "SharedMemory", "API", "StreamServer",
+            "Scheduler", "SharedMemory", "Catalog", "API", "StreamServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,13 +88,14 @@ let package = Package(
         .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PersistenceTests", dependencies: [
             "Persistence", "Domain", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "FastCGITests", dependencies: [
             "FastCGI", "WebCore", "CFastCGI", .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Domain"]),
         .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory", "WebCore"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "APITests", dependencies: [

@@ -20,6 +20,8 @@ public struct APIEnvironment: Sendable {
     public var audit: AuditWriter?
     /// Configuration administration.
     public var configuration: (any ConfigurationAdministering)?
+    /// The movie catalog (database first, TMDB on a miss).
+    public var movies: (any MovieCatalog)?
     /// Password hashing parameters.
     public var hasher: PasswordHasher
     /// Time.
@@ -39,5 +41,6 @@ public struct APIEnvironment: Sendable {
         self.configuration = configuration
         self.hasher = hasher
         self.clock = clock
+        self.movies = nil
     }
 }

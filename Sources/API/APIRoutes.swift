@@ -26,6 +26,9 @@ public enum APIRoutes {
             UserRoutes(environment: environment, database: database, auth: auth).register(&routes)
             AdminRoutes(environment: environment, database: database, auth: auth).register(&routes)
         }
+        if let movies = environment.movies {
+            CatalogRoutes(catalog: movies).register(&routes)
+        }
 
         var middlewares: [any Middleware] = [
             NoStoreMiddleware(),

@@ -1,5 +1,7 @@
 import API
+import Catalog
 import Crypto
+import HTTPClient
 import FastCGI
 import Foundation
 import Logging
@@ -43,7 +45,10 @@ public enum APIProcess {
                 // gracefully, and the new workers read the new configuration.
                 kill(getppid(), SIGHUP)
             }))
-        let responder = APIRoutes.makeResponder(environment)
+        var withCatalog = environment
+        withCatalog.movies = DatabaseFirstMovies(database: database, source: configuration.tmdbClient(logger: logger),
+                                                 budget: 3, logger: logger)
+        let responder = APIRoutes.makeResponder(withCatalog)
         let secret = configuration.string("REVERSE_PROXY_SECRET")
         let worker = FastCGIWorker(
             listenFD: listenFD, threadCount: threads,
@@ -60,6 +65,16 @@ public enum APIProcess {
 }
 
 extension Configuration {
+    /// The TMDB client: 40 requests/s to its host, a 3-second budget per title.
+    func tmdbClient(logger: Logger) -> TMDBClient {
+        let base = string("TMDB_API_URL")
+        var policy = HTTPClientPolicy()
+        if let host = URL(string: base)?.host { policy.ratePerHost[host] = 40 }
+        policy.options.connectTimeout = 2
+        policy.options.totalTimeout = 3
+        return TMDBClient(baseURL: base, token: string("TMDB_API_ACCESS_TOKEN"), http: HTTPClient(policy: policy, logger: logger), logger: logger)
+    }
+
     /// The shared-memory rate-limit table.
     var rateLimitTablePath: String { runDirectory + "/ratelimit.shm" }
 

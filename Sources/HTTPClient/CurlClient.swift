@@ -50,6 +50,13 @@ public struct HTTPRequestOptions: Sendable {
 
 /// Performs requests with libcurl.
 public enum CurlClient {
+    /// GET `url` on a given easy handle (reset first; its connection cache is kept, so
+    /// consecutive requests to one host reuse the connection).
+    static func get(_ url: String, options: HTTPRequestOptions, handle: UnsafeMutableRawPointer) throws(HTTPClientError) -> HTTPResponse {
+        curl_easy_reset(handle)
+        return try perform(url, options: options, handle: handle)
+    }
+
     private static let initialized: Bool = {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         return true
@@ -60,7 +67,11 @@ public enum CurlClient {
         _ = initialized
         guard let handle = curl_easy_init() else { throw .other(code: -1) }
         defer { curl_easy_cleanup(handle) }
+        return try perform(url, options: options, handle: handle)
+    }
 
+    static func perform(_ url: String, options: HTTPRequestOptions, handle: UnsafeMutableRawPointer) throws(HTTPClientError) -> HTTPResponse {
+        _ = initialized
         final class Sink {
             var body: [UInt8] = []
             var headers: [(name: String, value: String)] = []

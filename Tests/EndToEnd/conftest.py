@@ -137,3 +137,45 @@ def stack():
             yield s
         finally:
             s.stop()
+
+
+class FixtureServer:
+    """The recorded-upstream server (Tests/Fixtures/server.py) on a free loopback port."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(["timeout", "600", "python3", str(REPO / "Tests/Fixtures/server.py"),
+                                      str(REPO / "Tests/Fixtures"), "0"], stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline().strip())
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def control(self, **faults):
+        requests.post(self.base + "/__control", json=faults, timeout=5)
+
+    def requests(self):
+        return requests.get(self.base + "/__requests", timeout=5).json()
+
+    def clear(self):
+        requests.delete(self.base + "/__requests", timeout=5)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    server = FixtureServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def catalog_stack(upstream):
+    with tempfile.TemporaryDirectory(prefix="miauflix-e2e-catalog-") as tmp:
+        os.chmod(tmp, 0o755)
+        s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token")
+        try:
+            s.start()
+            yield s
+        finally:
+            s.stop()

@@ -1,0 +1,36 @@
+/// TMDB v3 response shapes we read (unknown fields are ignored; missing optional ones are fine).
+struct TMDBMovieResponse: Decodable {
+    struct GenreRef: Decodable { var id: Int; var name: String? }
+    struct Translation: Decodable {
+        struct Data: Decodable { var title: String?; var overview: String?; var tagline: String?; var runtime: Int? }
+        var iso_639_1: String?
+        var iso_3166_1: String?
+        var data: Data?
+    }
+    struct Translations: Decodable { var translations: [Translation]? }
+    struct Image: Decodable { var file_path: String?; var iso_639_1: String? }
+    struct Images: Decodable { var logos: [Image]? }
+    struct Video: Decodable { var key: String?; var site: String?; var type: String? }
+    struct Videos: Decodable { var results: [Video]? }
+
+    var id: Int
+    var imdb_id: String?
+    var title: String?
+    var overview: String?
+    var tagline: String?
+    var release_date: String?
+    var runtime: Int?
+    var poster_path: String?
+    var backdrop_path: String?
+    var popularity: Double?
+    var vote_average: Double?
+    var genres: [GenreRef]?
+    var translations: Translations?
+    var images: Images?
+    var videos: Videos?
+}
+
+struct TMDBConfigurationResponse: Decodable {
+    struct Images: Decodable { var secure_base_url: String? }
+    var images: Images?
+}

@@ -1,0 +1,135 @@
+"""Movies, database first, through nginx over HTTPS against recorded TMDB answers (issue 4)."""
+import concurrent.futures
+import sqlite3
+import time
+
+import pytest
+import requests
+
+from conftest import Stack
+
+
+@pytest.fixture(scope="module")
+def viewer(catalog_stack):
+    jar = requests.Session()
+    r, sid = catalog_stack.login(*catalog_stack.admin, session=jar)
+    assert r.status_code == 200
+    return jar, sid
+
+
+def get(stack, viewer, path):
+    jar, sid = viewer
+    return jar.get(stack.url(path), headers={"X-Session-Id": sid}, verify=False, timeout=15)
+
+
+def test_movie_from_tmdb_then_from_the_database(catalog_stack, viewer, upstream):
+    upstream.clear()
+    r = get(catalog_stack, viewer, "/api/movies/278")
+    assert r.status_code == 200, r.text
+    movie = r.json()
+    assert movie["type"] == "movie" and movie["tmdbId"] == 278 and movie["imdbId"] == "tt0111161"
+    assert movie["title"] == "Oral Puma"
+    assert movie["genres"] == ["Drama", "Crime"]
+    assert movie["poster"].startswith("https://image.tmdb.org/t/p/original/")
+    assert isinstance(movie["id"], int) and movie["id"] != 278 or movie["id"] >= 1
+    assert "sources" not in movie
+    calls = [c for c in upstream.requests() if c["path"].startswith("/tmdb/")]
+    assert any("/movie/278" in c["path"] for c in calls)
+    assert all(c["authorization"] == "Bearer fixture-token" for c in calls)
+    # Second read: the database answers, TMDB is not asked again.
+    upstream.clear()
+    again = get(catalog_stack, viewer, "/api/movies/278")
+    assert again.json() == movie
+    assert not [c for c in upstream.requests() if "/movie/278" in c["path"]]
+    db = sqlite3.connect(catalog_stack.data_dir / "miauflix.sqlite")
+    assert db.execute("SELECT title FROM movie WHERE tmdbId = 278").fetchone()[0] == "Oral Puma"
+    assert db.execute("SELECT COUNT(*) FROM movie_translation m JOIN movie ON movie.id = m.movieId WHERE tmdbId = 278").fetchone()[0] >= 4
+
+
+def test_translations_and_sources_flag(catalog_stack, viewer):
+    spanish = get(catalog_stack, viewer, "/api/movies/278?lang=es").json()
+    assert spanish["title"] == "Shiny Weasel"
+    english = get(catalog_stack, viewer, "/api/movies/278?lang=en").json()
+    assert english["title"] == "Oral Puma", "an empty translation falls back to the original"
+    unknown = get(catalog_stack, viewer, "/api/movies/278?lang=zz").json()
+    assert unknown["title"] == "Oral Puma" and unknown["genres"] == ["Drama", "Crime"]
+    with_sources = get(catalog_stack, viewer, "/api/movies/278?includeSources=true").json()
+    assert with_sources["sources"] == []
+    assert "sources" not in get(catalog_stack, viewer, "/api/movies/278?includeSources=TRUE").json()
+
+
+@pytest.mark.parametrize("path,status,body", [
+    ("/api/movies/abc", 400, None),
+    ("/api/movies/-5", 400, None),
+    ("/api/movies/0", 400, {"error": "Invalid movie ID"}),
+    ("/api/movies/99999999999999999999", 400, {"error": "Invalid movie ID"}),
+    ("/api/movies/999999999", 404, {"error": "Movie not found"}),
+    ("/api/movies/278?lang=x", 400, None),
+    ("/api/movies/278?lang=toolong", 400, None),
+])
+def test_bad_ids_and_unknown_titles(catalog_stack, viewer, path, status, body):
+    r = get(catalog_stack, viewer, path)
+    assert r.status_code == status, r.text
+    if body is not None:
+        assert r.json() == body
+    if status == 400 and body is None:
+        assert r.json()["success"] is False
+
+
+def test_signed_in_only(catalog_stack):
+    r = catalog_stack.request("GET", "/api/movies/278")
+    assert r.status_code == 401
+
+
+def test_concurrent_misses_make_one_upstream_call(catalog_stack, viewer, upstream):
+    upstream.clear()
+    upstream.control(latency_ms=300, prefix="/tmdb/3/movie/238")
+
+    def fetch(_):
+        return get(catalog_stack, viewer, "/api/movies/238").status_code
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        codes = list(pool.map(fetch, range(4)))
+    upstream.control()
+    assert codes == [200] * 4
+    calls = [c for c in upstream.requests() if c["path"].startswith("/tmdb/3/movie/238")]
+    # One worker process coalesces its threads; two workers may each ask once.
+    assert 1 <= len(calls) <= 2, calls
+
+
+def test_tmdb_faults_give_precise_answers_and_cached_titles_still_work(catalog_stack, viewer, upstream):
+    assert get(catalog_stack, viewer, "/api/movies/278").status_code == 200
+    # Down: retries exhausted quickly → 502; stored titles unaffected.
+    upstream.control(fail_status=500, fail_count=100, prefix="/tmdb/3/movie/240")
+    started = time.monotonic()
+    r = get(catalog_stack, viewer, "/api/movies/240")
+    assert r.status_code == 502 and r.json() == {"error": "TMDB is unavailable"}
+    assert time.monotonic() - started < 10
+    assert get(catalog_stack, viewer, "/api/movies/278").status_code == 200
+    # A transient 500 is retried and succeeds.
+    upstream.control(fail_status=500, fail_count=1, prefix="/tmdb/3/movie/240")
+    assert get(catalog_stack, viewer, "/api/movies/240").status_code == 200
+    # Slow: the 3-second budget answers 504 instead of hanging.
+    upstream.control(latency_ms=6000, prefix="/tmdb/3/movie/680")
+    started = time.monotonic()
+    slow = get(catalog_stack, viewer, "/api/movies/680")
+    assert slow.status_code == 504 and slow.json() == {"error": "TMDB did not answer in time"}
+    assert time.monotonic() - started < 6
+    # Malformed JSON is an error for that title only.
+    upstream.control(malformed=True, prefix="/tmdb/3/movie/999888777")
+    assert get(catalog_stack, viewer, "/api/movies/999888777").status_code in (404, 502)
+    upstream.control()
+
+
+def test_missing_token_is_503_needs_configuration_for_new_titles(tmp_path, upstream):
+    tmp_path.chmod(0o755)
+    stack = Stack(tmp_path / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3")
+    stack.start()
+    try:
+        jar = requests.Session()
+        _, sid = stack.login(*stack.admin, session=jar)
+        r = jar.get(stack.url("/api/movies/278"), headers={"X-Session-Id": sid}, verify=False)
+        assert r.status_code == 503
+        assert r.json() == {"error": "Service 'TMDB' is not configured", "needsConfiguration": True, "service": "TMDB"}
+    finally:
+        stack.stop()
