@@ -22,6 +22,8 @@ public struct APIEnvironment: Sendable {
     public var configuration: (any ConfigurationAdministering)?
     /// The movie catalog (database first, TMDB on a miss).
     public var movies: (any MovieCatalog)?
+    /// The catalog's lists.
+    public var lists: (any ListCatalog)?
     /// Password hashing parameters.
     public var hasher: PasswordHasher
     /// Time.
@@ -42,5 +44,6 @@ public struct APIEnvironment: Sendable {
         self.hasher = hasher
         self.clock = clock
         self.movies = nil
+        self.lists = nil
     }
 }

@@ -29,6 +29,9 @@ public enum APIRoutes {
         if let movies = environment.movies {
             CatalogRoutes(catalog: movies).register(&routes)
         }
+        if let lists = environment.lists {
+            ListRoutes(catalog: lists).register(&routes)
+        }
 
         var middlewares: [any Middleware] = [
             NoStoreMiddleware(),

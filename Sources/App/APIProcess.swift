@@ -46,8 +46,9 @@ public enum APIProcess {
                 kill(getppid(), SIGHUP)
             }))
         var withCatalog = environment
-        withCatalog.movies = DatabaseFirstMovies(database: database, source: configuration.tmdbClient(logger: logger),
-                                                 budget: 3, logger: logger)
+        let tmdb = configuration.tmdbClient(logger: logger)
+        withCatalog.movies = DatabaseFirstMovies(database: database, source: tmdb, budget: 3, logger: logger)
+        withCatalog.lists = DatabaseFirstLists(database: database, source: tmdb, budget: 3, logger: logger)
         let responder = APIRoutes.makeResponder(withCatalog)
         let secret = configuration.string("REVERSE_PROXY_SECRET")
         let worker = FastCGIWorker(

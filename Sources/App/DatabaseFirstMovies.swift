@@ -23,11 +23,19 @@ final class DatabaseFirstMovies: MovieCatalog, @unchecked Sendable {
     }
 
     func movie(tmdbId: Int) throws(CatalogFailure) -> Movie {
-        if let stored = try? database.movie(tmdbId: tmdbId) { return stored }
-        do {
+        let stored = try? database.movie(tmdbId: tmdbId)
+        if let stored, stored.detailsComplete { return stored }
+        do throws(CatalogError) {
             return try flights.run(tmdbId) { () throws(CatalogError) -> Movie in
-                if let stored = try? self.database.movie(tmdbId: tmdbId) { return stored }
-                let fetched = try self.source.movie(tmdbId: tmdbId, budget: self.budget)
+                if let again = try? self.database.movie(tmdbId: tmdbId), again.detailsComplete { return again }
+                let fetched: Movie
+                do throws(CatalogError) {
+                    fetched = try self.source.movie(tmdbId: tmdbId, budget: self.budget)
+                } catch {
+                    // A row from a list page is better than an error while TMDB is away.
+                    if let stored, error != .notFound { return stored }
+                    throw error
+                }
                 do {
                     _ = try self.database.saveMovie(fetched, now: Date())
                     return try self.database.movie(tmdbId: tmdbId) ?? fetched

@@ -1,3 +1,4 @@
+import Domain
 import FastCGI
 import Foundation
 import Logging
@@ -50,6 +51,15 @@ public enum EngineProcess {
         ]
         if configuration.bool("DISABLE_BACKGROUND_TASKS") {
             logger.info("background tasks disabled", metadata: ["event": "background_disabled"])
+        } else if !configuration.string("TMDB_API_ACCESS_TOKEN").isEmpty {
+            // List refresh (reference §4.3): hourly, every list, membership replaced atomically.
+            let tmdb = configuration.tmdbClient(logger: logger)
+            jobs.append(ScheduledJob(name: "list-refresh", interval: 3600) {
+                for info in MediaListInfo.builtIn {
+                    let count = try DatabaseFirstLists.refresh(info, source: tmdb, database: database)
+                    logger.info("list refreshed", metadata: ["event": "list_refresh", "slug": "\(info.slug)", "titles": "\(count)"])
+                }
+            })
         }
         let scheduler = Scheduler(jobs: jobs, logger: logger)
         jobs.removeAll()

@@ -31,8 +31,9 @@ public final class TMDBClient: MovieSource, @unchecked Sendable {
     let token: String?
     let http: HTTPClient
     let logger: Logger
-    private let lock = NSLock()
+    let lock = NSLock()
     private var imageBase: (url: String, fetched: Date)?
+    var genreCache: [String: [Int: String]] = [:]
 
     /// Creates a client.
     public init(baseURL: String, token: String?, http: HTTPClient, logger: Logger) {

@@ -34,3 +34,27 @@ struct TMDBConfigurationResponse: Decodable {
     struct Images: Decodable { var secure_base_url: String? }
     var images: Images?
 }
+
+struct TMDBPageResponse: Decodable {
+    struct Item: Decodable {
+        var id: Int
+        var title: String?
+        var name: String?
+        var overview: String?
+        var poster_path: String?
+        var backdrop_path: String?
+        var popularity: Double?
+        var vote_average: Double?
+        var release_date: String?
+        var first_air_date: String?
+        var genre_ids: [Int]?
+    }
+    var page: Int?
+    var results: [Item]?
+    var total_pages: Int?
+}
+
+struct TMDBGenreListResponse: Decodable {
+    struct Genre: Decodable { var id: Int; var name: String? }
+    var genres: [Genre]?
+}

@@ -39,11 +39,13 @@ public struct Movie: Sendable, Equatable {
     public var genres: [Genre]
     /// Language code (`es`, `pt-BR`) → texts.
     public var translations: [String: Texts]
+    /// False for a row that only came from a list page (details not fetched yet).
+    public var detailsComplete: Bool
 
     /// Creates a movie value.
     public init(id: Int = 0, tmdbId: Int, imdbId: String?, original: Texts, releaseDate: String, runtime: Int,
                 poster: String, backdrop: String, logo: String, trailer: String? = nil, popularity: Double, rating: Double,
-                genres: [Genre], translations: [String: Texts]) {
+                genres: [Genre], translations: [String: Texts], detailsComplete: Bool = true) {
         self.id = id
         self.tmdbId = tmdbId
         self.imdbId = imdbId
@@ -58,6 +60,7 @@ public struct Movie: Sendable, Equatable {
         self.rating = rating
         self.genres = genres
         self.translations = translations
+        self.detailsComplete = detailsComplete
     }
 
     /// Texts for `language` (reference §4.6): each field from the matching translation when

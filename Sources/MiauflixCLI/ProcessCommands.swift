@@ -146,3 +146,26 @@ struct KeysCommand: ParsableCommand {
         }
     }
 }
+
+struct CatalogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog",
+        abstract: "Run catalog jobs now (the engine runs them on schedule).",
+        subcommands: [RefreshLists.self])
+
+    struct RefreshLists: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "refresh-lists",
+            abstract: "Fetch every list from TMDB (up to 6 pages each) and replace its members atomically.")
+
+        func run() throws {
+            let configuration = loadConfiguration()
+            do {
+                let count = try CatalogJobs.refreshLists(configuration: configuration, logger: Logger(label: "catalog"))
+                print("Refreshed \(count) list entries.")
+            } catch {
+                fail("catalog refresh-lists: \(error)")
+            }
+        }
+    }
+}

@@ -9,8 +9,9 @@ extension AppDatabase {
         try writer.read { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT id, tmdbId, imdbId, title, overview, tagline, releaseDate, runtime, poster, backdrop, logo, trailer,
-                       popularity, rating FROM movie WHERE tmdbId = ?
+                       popularity, rating, detailsSyncedAt FROM movie WHERE tmdbId = ?
                 """), arguments: [tmdbId]) else { return nil }
+            let complete = row["detailsSyncedAt"] as DatabaseValue != .null
             let id: Int = row["id"]
             var translations: [String: Movie.Texts] = [:]
             for t in try Row.fetchAll(db.cachedStatement(sql: "SELECT language, title, overview, tagline FROM movie_translation WHERE movieId = ?"),
@@ -31,7 +32,8 @@ extension AppDatabase {
                          original: Movie.Texts(title: row["title"], overview: row["overview"], tagline: row["tagline"]),
                          releaseDate: row["releaseDate"], runtime: row["runtime"], poster: row["poster"], backdrop: row["backdrop"],
                          logo: row["logo"], trailer: row["trailer"], popularity: row["popularity"], rating: row["rating"],
-                         genres: order.map { Movie.Genre(id: $0, names: genres[$0] ?? [:]) }, translations: translations)
+                         genres: order.map { Movie.Genre(id: $0, names: genres[$0] ?? [:]) }, translations: translations,
+                         detailsComplete: complete)
         }
     }
 
@@ -42,15 +44,16 @@ extension AppDatabase {
         try writer.write { db in
             try db.execute(sql: """
                 INSERT INTO movie (tmdbId, imdbId, title, overview, runtime, tagline, trailer, rating, popularity, releaseDate,
-                                   poster, backdrop, logo, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   poster, backdrop, logo, createdAt, updatedAt, detailsSyncedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(tmdbId) DO UPDATE SET imdbId = excluded.imdbId, title = excluded.title, overview = excluded.overview,
                     runtime = excluded.runtime, tagline = excluded.tagline, trailer = excluded.trailer, rating = excluded.rating,
                     popularity = excluded.popularity, releaseDate = excluded.releaseDate, poster = excluded.poster,
-                    backdrop = excluded.backdrop, logo = excluded.logo, updatedAt = excluded.updatedAt
+                    backdrop = excluded.backdrop, logo = excluded.logo, updatedAt = excluded.updatedAt,
+                    detailsSyncedAt = excluded.detailsSyncedAt
                 """, arguments: [movie.tmdbId, movie.imdbId, movie.original.title, movie.original.overview, movie.runtime,
                                  movie.original.tagline, movie.trailer, movie.rating, movie.popularity, movie.releaseDate,
-                                 movie.poster, movie.backdrop, movie.logo, now, now])
+                                 movie.poster, movie.backdrop, movie.logo, now, now, now])
             let id = try Int.fetchOne(db, sql: "SELECT id FROM movie WHERE tmdbId = ?", arguments: [movie.tmdbId]) ?? 0
             for (language, texts) in movie.translations {
                 try db.execute(sql: """

@@ -50,6 +50,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration002Auth.identifier) { db in
             try db.execute(sql: Migration002Auth.sql)
         }
+        migrator.registerMigration(Migration003CatalogSync.identifier) { db in
+            try db.execute(sql: Migration003CatalogSync.sql)
+        }
         return migrator
     }
 

@@ -173,7 +173,9 @@ def upstream():
 def catalog_stack(upstream):
     with tempfile.TemporaryDirectory(prefix="miauflix-e2e-catalog-") as tmp:
         os.chmod(tmp, 0o755)
-        s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token")
+        # Background jobs off (as the original e2e setup): tests run the jobs explicitly.
+        s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
+                  DISABLE_BACKGROUND_TASKS="true")
         try:
             s.start()
             yield s

@@ -1,0 +1,64 @@
+import API
+import Catalog
+import Domain
+import Foundation
+import Logging
+import Persistence
+
+/// The catalog's lists: read from the database; a list never synced is fetched (page 1)
+/// on first access within the budget; `refresh` is the hourly job's work (pages 1…min(total, 6),
+/// membership replaced atomically).
+final class DatabaseFirstLists: ListCatalog, @unchecked Sendable {
+    let database: AppDatabase
+    let source: any ListSource
+    let budget: Double
+    let logger: Logger
+    let flights = SingleFlight<String, Int>()
+    static let maximumPages = 6
+
+    init(database: AppDatabase, source: any ListSource, budget: Double, logger: Logger) {
+        self.database = database
+        self.source = source
+        self.budget = budget
+        self.logger = logger
+    }
+
+    var lists: [MediaListInfo] { MediaListInfo.builtIn }
+
+    func list(slug: String) throws(CatalogFailure) -> (id: Int, items: [MediaSummary])? {
+        guard let info = MediaListInfo.builtIn.first(where: { $0.slug == slug }) else { return nil }
+        if let stored = try? database.listItems(slug: slug), !stored.items.isEmpty { return stored }
+        do throws(CatalogError) {
+            _ = try flights.run(slug) { () throws(CatalogError) -> Int in
+                if let stored = try? self.database.listItems(slug: slug), !stored.items.isEmpty { return stored.items.count }
+                let page = try self.source.page(slug: slug, page: 1, budget: self.budget)
+                do { try self.database.replaceList(info, items: page.items, now: Date()) } catch { throw .upstream(status: 0) }
+                return page.items.count
+            }
+        } catch {
+            switch error {
+            case .notFound: return nil
+            case .notConfigured: throw .notConfigured
+            case .timeout: throw .timeout
+            case .upstream, .decode: throw .upstream
+            }
+        }
+        return try? database.listItems(slug: slug)
+    }
+
+    /// Refreshes one list from TMDB; returns the number of titles stored.
+    @discardableResult
+    static func refresh(_ info: MediaListInfo, source: any ListSource, database: AppDatabase, budgetPerPage: Double = 10) throws -> Int {
+        var items: [MediaSummary] = []
+        var pages = 1
+        var page = 1
+        while page <= min(pages, maximumPages) {
+            let fetched = try source.page(slug: info.slug, page: page, budget: budgetPerPage)
+            items += fetched.items
+            pages = fetched.totalPages
+            page += 1
+        }
+        try database.replaceList(info, items: items, now: Date())
+        return items.count
+    }
+}
