@@ -27,10 +27,10 @@ public enum APIRoutes {
             AdminRoutes(environment: environment, database: database, auth: auth).register(&routes)
         }
         if let movies = environment.movies {
-            CatalogRoutes(catalog: movies).register(&routes)
+            CatalogRoutes(catalog: movies, clock: environment.clock).register(&routes)
         }
         if let lists = environment.lists {
-            ListRoutes(catalog: lists).register(&routes)
+            ListRoutes(catalog: lists, clock: environment.clock).register(&routes)
         }
 
         var middlewares: [any Middleware] = [

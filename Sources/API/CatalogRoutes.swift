@@ -59,6 +59,10 @@ public protocol MovieCatalog: Sendable {
 /// `GET /api/movies/:id` (reference #16).
 struct CatalogRoutes {
     let catalog: any MovieCatalog
+    let clock: APIClock
+    /// Encoded details per (title, language) for a few seconds (not with sources, which
+    /// change while a title is being prepared for streaming).
+    let cache = EncodedResponseCache(ttl: 10)
 
     struct MovieDTO: Encodable {
         var type = "movie"
@@ -130,6 +134,10 @@ struct CatalogRoutes {
     func movie(_ request: Request) throws -> Response {
         let tmdbId = try Self.tmdbID(request.parameter("id"))
         let language = try Self.language(request)
+        let withSources = request.query["includeSources"] == "true"
+        let key = "\(tmdbId)\u{0}\(language)"
+        let now = clock.monotonicMillis()
+        if !withSources, let cached = cache.get(key, now: now) { return .json(bytes: cached) }
         let movie: Movie
         do {
             movie = try catalog.movie(tmdbId: tmdbId)
@@ -141,10 +149,13 @@ struct CatalogRoutes {
                            tagline: texts.tagline, releaseDate: movie.releaseDate, runtime: movie.runtime, poster: movie.poster,
                            backdrop: movie.backdrop, logo: movie.logo, genres: movie.genreNames(for: language),
                            popularity: movie.popularity, rating: movie.rating)
-        if request.query["includeSources"] == "true" {
+        if withSources {
             dto.sources = try catalog.sources(movieId: movie.id)
+            return .json(dto)
         }
-        return .json(dto)
+        let bytes = JSON.encode(dto)
+        cache.put(key, bytes, now: now)
+        return .json(bytes: bytes)
     }
 
     static func apiError(_ failure: CatalogFailure, notFound: String) -> APIError {

@@ -14,6 +14,11 @@ public protocol ListCatalog: Sendable {
 /// not the original's 500).
 struct ListRoutes {
     let catalog: any ListCatalog
+    let clock: APIClock
+    /// Encoded list answers per (slug, language) for a few seconds: a list changes hourly,
+    /// while every home screen asks for it; this keeps the 30 KB answer from being rebuilt
+    /// and re-encoded on every request (see bench/catalog.sh).
+    let cache = EncodedResponseCache(ttl: 10)
 
     struct ListInfoDTO: Encodable {
         var name: String
@@ -88,13 +93,42 @@ struct ListRoutes {
         guard (2...100).contains(slug.count) else {
             throw APIError.validation([ValidationIssue(path: ["slug"], code: "invalid_format", message: "slug must be 2 to 100 characters")])
         }
+        let key = slug + "\u{0}" + language
+        let now = clock.monotonicMillis()
+        if let cached = cache.get(key, now: now) { return .json(bytes: cached) }
         let found: (id: Int, items: [MediaSummary])?
         do { found = try catalog.list(slug: slug) } catch { throw CatalogRoutes.apiError(error, notFound: "List not found") }
         guard let found, let info = catalog.lists.first(where: { $0.slug == slug }) else {
             throw APIError.handler(status: 404, message: "List not found")
         }
         let items = found.items.map { ItemDTO(summary: $0, language: language) }
-        return .json(PageDTO(results: items, total: items.count,
-                             list: ListRefDTO(id: found.id, name: info.name, slug: info.slug, description: info.description)))
+        let bytes = JSON.encode(PageDTO(results: items, total: items.count,
+                                        list: ListRefDTO(id: found.id, name: info.name, slug: info.slug, description: info.description)))
+        if !items.isEmpty { cache.put(key, bytes, now: now) }
+        return .json(bytes: bytes)
+    }
+}
+
+/// A small time-bounded cache of encoded answers (bounded: at most 256 entries).
+final class EncodedResponseCache: @unchecked Sendable {
+    private var entries: [String: (bytes: [UInt8], expires: Int64)] = [:]
+    private let lock = NSLock()
+    let ttlMillis: Int64
+
+    init(ttl seconds: Int) { ttlMillis = Int64(seconds) * 1000 }
+
+    func get(_ key: String, now: Int64) -> [UInt8]? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[key], entry.expires > now else { return nil }
+        return entry.bytes
+    }
+
+    func put(_ key: String, _ bytes: [UInt8], now: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= 256 { entries = entries.filter { $0.value.expires > now } }
+        if entries.count >= 256 { entries.removeAll() }
+        entries[key] = (bytes, now + ttlMillis)
     }
 }
