@@ -40,6 +40,7 @@ bench:
 	swift build -c release --product miauflix
 	bench/api-floor.sh
 	bench/auth.sh
+	bench/catalog.sh
 
 clean:
 	rm -rf .build
