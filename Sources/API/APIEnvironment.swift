@@ -24,6 +24,8 @@ public struct APIEnvironment: Sendable {
     public var movies: (any MovieCatalog)?
     /// The catalog's lists.
     public var lists: (any ListCatalog)?
+    /// Shows and seasons.
+    public var shows: (any ShowCatalog)?
     /// Password hashing parameters.
     public var hasher: PasswordHasher
     /// Time.
@@ -45,5 +47,6 @@ public struct APIEnvironment: Sendable {
         self.clock = clock
         self.movies = nil
         self.lists = nil
+        self.shows = nil
     }
 }

@@ -29,6 +29,9 @@ public enum APIRoutes {
         if let movies = environment.movies {
             CatalogRoutes(catalog: movies, clock: environment.clock).register(&routes)
         }
+        if let shows = environment.shows {
+            ShowRoutes(catalog: shows).register(&routes)
+        }
         if let lists = environment.lists {
             ListRoutes(catalog: lists, clock: environment.clock).register(&routes)
         }

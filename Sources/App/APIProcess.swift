@@ -49,6 +49,7 @@ public enum APIProcess {
         let tmdb = configuration.tmdbClient(logger: logger)
         withCatalog.movies = DatabaseFirstMovies(database: database, source: tmdb, budget: 3, logger: logger)
         withCatalog.lists = DatabaseFirstLists(database: database, source: tmdb, budget: 3, logger: logger)
+        withCatalog.shows = DatabaseFirstShows(database: database, source: tmdb, budget: 3)
         let responder = APIRoutes.makeResponder(withCatalog)
         let secret = configuration.string("REVERSE_PROXY_SECRET")
         let worker = FastCGIWorker(

@@ -94,6 +94,19 @@ public final class TMDBClient: MovieSource, @unchecked Sendable {
 
 /// Mapping of TMDB answers into `Domain` values (pure).
 enum TMDBMapping {
+    /// The base-language entry (`es`) takes each field from the first regional variant that
+    /// has it non-empty (TMDB often has an empty `es-ES` next to a filled `es-MX`).
+    static func mergeBase(_ translations: inout [String: Movie.Texts], _ language: String, _ texts: Movie.Texts) {
+        guard var existing = translations[language] else {
+            translations[language] = texts
+            return
+        }
+        if existing.title.isEmpty { existing.title = texts.title }
+        if existing.overview.isEmpty { existing.overview = texts.overview }
+        if existing.tagline.isEmpty { existing.tagline = texts.tagline }
+        translations[language] = existing
+    }
+
     static func image(_ path: String?, base: String) -> String {
         guard let path, !path.isEmpty else { return "" }
         return base + "original" + path
@@ -105,7 +118,7 @@ enum TMDBMapping {
             guard let language = translation.iso_639_1, !language.isEmpty, let data = translation.data else { continue }
             let texts = Movie.Texts(title: data.title ?? "", overview: data.overview ?? "", tagline: data.tagline ?? "")
             if let region = translation.iso_3166_1, !region.isEmpty { translations["\(language)-\(region)"] = texts }
-            if translations[language] == nil { translations[language] = texts }
+            mergeBase(&translations, language, texts)
         }
         let runtime = raw.runtime.flatMap { $0 > 0 ? $0 : nil }
             ?? raw.translations?.translations?.lazy.compactMap { $0.data?.runtime }.first { $0 > 0 } ?? 0

@@ -58,3 +58,60 @@ struct TMDBGenreListResponse: Decodable {
     struct Genre: Decodable { var id: Int; var name: String? }
     var genres: [Genre]?
 }
+
+struct TMDBShowResponse: Decodable {
+    struct Season: Decodable {
+        var id: Int?
+        var season_number: Int?
+        var name: String?
+        var overview: String?
+        var air_date: String?
+        var poster_path: String?
+    }
+    struct ExternalIDs: Decodable { var imdb_id: String? }
+    struct Translation: Decodable {
+        struct Data: Decodable { var name: String?; var overview: String?; var tagline: String? }
+        var iso_639_1: String?
+        var iso_3166_1: String?
+        var data: Data?
+    }
+    struct Translations: Decodable { var translations: [Translation]? }
+
+    var id: Int
+    var name: String?
+    var overview: String?
+    var tagline: String?
+    var first_air_date: String?
+    var last_air_date: String?
+    var poster_path: String?
+    var backdrop_path: String?
+    var popularity: Double?
+    var vote_average: Double?
+    var status: String?
+    var type: String?
+    var in_production: Bool?
+    var episode_run_time: [Int]?
+    var genres: [TMDBMovieResponse.GenreRef]?
+    var seasons: [Season]?
+    var external_ids: ExternalIDs?
+    var translations: Translations?
+}
+
+struct TMDBSeasonResponse: Decodable {
+    struct Episode: Decodable {
+        var id: Int
+        var episode_number: Int?
+        var name: String?
+        var overview: String?
+        var air_date: String?
+        var still_path: String?
+        var runtime: Int?
+    }
+    var id: Int?
+    var season_number: Int?
+    var name: String?
+    var overview: String?
+    var air_date: String?
+    var poster_path: String?
+    var episodes: [Episode]?
+}

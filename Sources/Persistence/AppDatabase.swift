@@ -53,6 +53,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration003CatalogSync.identifier) { db in
             try db.execute(sql: Migration003CatalogSync.sql)
         }
+        migrator.registerMigration(Migration004Episodes.identifier) { db in
+            try db.execute(sql: Migration004Episodes.sql)
+        }
         return migrator
     }
 

@@ -192,3 +192,43 @@ def test_list_of_a_movie_opened_from_it_fetches_details(catalog_stack, viewer, u
     # Recorded details exist for some titles only; either way the answer is precise.
     assert r.status_code in (200, 502) or r.status_code == 404
     assert any(f"/movie/{summary_only['tmdbId']}" in c["path"] for c in upstream.requests())
+
+
+def test_show_with_real_seasons_and_episodes(catalog_stack, viewer, upstream):
+    upstream.clear()
+    r = get(catalog_stack, viewer, "/api/shows/1220")
+    assert r.status_code == 200, r.text
+    show = r.json()
+    assert show["type"] == "show" and show["tmdbId"] == 1220 and show["imdbId"] == "tt0924651"
+    assert show["title"] == "Random Leopard" and show["genres"] == ["Comedy", "Talk"]
+    assert show["lastAirDate"] == "2025-03-07" and show["logo"] is None and show["sources"] == []
+    numbers = [s["seasonNumber"] for s in show["seasons"]]
+    assert numbers == sorted(numbers) and 2 in numbers
+    seasons = get(catalog_stack, viewer, "/api/shows/1220/seasons").json()
+    assert [s["seasonNumber"] for s in seasons] == numbers
+    season = get(catalog_stack, viewer, "/api/shows/1220/seasons/2")
+    assert season.status_code == 200, season.text
+    body = season.json()
+    assert body["name"] == "Season 2" and len(body["episodes"]) == 13
+    second = body["episodes"][1]
+    assert second["episodeNumber"] == 2 and second["name"] == "Sacred Anglerfish" and second["runtime"] == 49
+    upstream.clear()
+    assert get(catalog_stack, viewer, "/api/shows/1220/seasons/2").json() == body
+    assert not [c for c in upstream.requests() if "/tv/1220" in c["path"]], "season served from the database"
+    spanish = get(catalog_stack, viewer, "/api/shows/1220?lang=es").json()
+    assert spanish["title"] == "Extra Constrictor"
+
+
+@pytest.mark.parametrize("path,status,body", [
+    ("/api/shows/abc", 400, None),
+    ("/api/shows/0", 400, {"error": "Invalid show ID"}),
+    ("/api/shows/999999999", 404, {"error": "Show not found"}),
+    ("/api/shows/1220/seasons/99", 404, {"error": "Season not found"}),
+    ("/api/shows/1220/seasons/1", 404, {"error": "Season not found"}),
+    ("/api/shows/1220/seasons/x", 400, None),
+])
+def test_show_errors(catalog_stack, viewer, path, status, body):
+    r = get(catalog_stack, viewer, path)
+    assert r.status_code == status, r.text
+    if body is not None:
+        assert r.json() == body

@@ -1,0 +1,69 @@
+import API
+import Catalog
+import Domain
+import Foundation
+import Logging
+import Persistence
+
+/// Shows and seasons database-first, like `DatabaseFirstMovies`: a season is fetched from TMDB
+/// the first time it is opened (or by the season-completion job) and served from the database
+/// afterwards.
+final class DatabaseFirstShows: ShowCatalog, @unchecked Sendable {
+    let database: AppDatabase
+    let source: any ShowSource
+    let budget: Double
+    let showFlights = SingleFlight<Int, Show>()
+    let seasonFlights = SingleFlight<String, Season>()
+
+    init(database: AppDatabase, source: any ShowSource, budget: Double) {
+        self.database = database
+        self.source = source
+        self.budget = budget
+    }
+
+    func show(tmdbId: Int) throws(CatalogFailure) -> Show {
+        let stored = try? database.show(tmdbId: tmdbId)
+        if let stored, stored.detailsComplete { return stored }
+        return try Self.map { () throws(CatalogError) in
+            try showFlights.run(tmdbId) { () throws(CatalogError) -> Show in
+                if let again = try? self.database.show(tmdbId: tmdbId), again.detailsComplete { return again }
+                let fetched: Show
+                do throws(CatalogError) {
+                    fetched = try self.source.show(tmdbId: tmdbId, budget: self.budget)
+                } catch {
+                    if let stored, error != .notFound { return stored }
+                    throw error
+                }
+                do { try self.database.saveShow(fetched, now: Date()) } catch { throw .upstream(status: 0) }
+                return (try? self.database.show(tmdbId: tmdbId)) ?? fetched
+            }
+        }
+    }
+
+    func season(showTmdbId: Int, number: Int) throws(CatalogFailure) -> Season {
+        let show = try show(tmdbId: showTmdbId)
+        guard show.seasons.contains(where: { $0.seasonNumber == number }) else { throw .notFound }
+        if let stored = try? database.season(showTmdbId: showTmdbId, number: number) { return stored }
+        return try Self.map { () throws(CatalogError) in
+            try seasonFlights.run("\(showTmdbId)/\(number)") { () throws(CatalogError) -> Season in
+                if let again = try? self.database.season(showTmdbId: showTmdbId, number: number) { return again }
+                let fetched = try self.source.season(showTmdbId: showTmdbId, number: number, budget: self.budget)
+                do { try self.database.saveSeason(showTmdbId: showTmdbId, fetched, now: Date()) } catch { throw .upstream(status: 0) }
+                return (try? self.database.season(showTmdbId: showTmdbId, number: number)) ?? fetched
+            }
+        }
+    }
+
+    static func map<T>(_ body: () throws(CatalogError) -> T) throws(CatalogFailure) -> T {
+        do throws(CatalogError) {
+            return try body()
+        } catch {
+            switch error {
+            case .notFound: throw .notFound
+            case .notConfigured: throw .notConfigured
+            case .timeout: throw .timeout
+            case .upstream, .decode: throw .upstream
+            }
+        }
+    }
+}
