@@ -26,6 +26,8 @@ public struct APIEnvironment: Sendable {
     public var lists: (any ListCatalog)?
     /// Shows and seasons.
     public var shows: (any ShowCatalog)?
+    /// Search.
+    public var search: (any TitleSearch)?
     /// Password hashing parameters.
     public var hasher: PasswordHasher
     /// Time.
@@ -48,5 +50,6 @@ public struct APIEnvironment: Sendable {
         self.movies = nil
         self.lists = nil
         self.shows = nil
+        self.search = nil
     }
 }

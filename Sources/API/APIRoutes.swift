@@ -29,6 +29,9 @@ public enum APIRoutes {
         if let movies = environment.movies {
             CatalogRoutes(catalog: movies, clock: environment.clock).register(&routes)
         }
+        if let search = environment.search {
+            SearchRoutes(search: search).register(&routes)
+        }
         if let shows = environment.shows {
             ShowRoutes(catalog: shows).register(&routes)
         }

@@ -8,6 +8,8 @@ public protocol ListCatalog: Sendable {
     var lists: [MediaListInfo] { get }
     /// The list's id and members (most popular first); nil for an unknown slug.
     func list(slug: String) throws(CatalogFailure) -> (id: Int, items: [MediaSummary])?
+    /// Changes whenever the list's members are replaced.
+    func version(slug: String) -> Int64
 }
 
 /// `GET /api/lists` and `GET /api/list/:slug` (reference #28, #29; an unknown slug is a 404,
@@ -15,10 +17,10 @@ public protocol ListCatalog: Sendable {
 struct ListRoutes {
     let catalog: any ListCatalog
     let clock: APIClock
-    /// Encoded list answers per (slug, language) for a few seconds: a list changes hourly,
-    /// while every home screen asks for it; this keeps the 30 KB answer from being rebuilt
-    /// and re-encoded on every request (see bench/catalog.sh).
-    let cache = EncodedResponseCache(ttl: 10)
+    /// Encoded list answers per (slug, language, list version): a list changes hourly while
+    /// every home screen asks for it; this keeps the 30 KB answer from being rebuilt and
+    /// re-encoded on every request (see bench/catalog.sh). A refresh changes the version.
+    let cache = EncodedResponseCache(ttl: 60)
 
     struct ListInfoDTO: Encodable {
         var name: String
@@ -93,7 +95,7 @@ struct ListRoutes {
         guard (2...100).contains(slug.count) else {
             throw APIError.validation([ValidationIssue(path: ["slug"], code: "invalid_format", message: "slug must be 2 to 100 characters")])
         }
-        let key = slug + "\u{0}" + language
+        let key = slug + "\u{0}" + language + "\u{0}" + String(catalog.version(slug: slug))
         let now = clock.monotonicMillis()
         if let cached = cache.get(key, now: now) { return .json(bytes: cached) }
         let found: (id: Int, items: [MediaSummary])?
@@ -104,7 +106,7 @@ struct ListRoutes {
         let items = found.items.map { ItemDTO(summary: $0, language: language) }
         let bytes = JSON.encode(PageDTO(results: items, total: items.count,
                                         list: ListRefDTO(id: found.id, name: info.name, slug: info.slug, description: info.description)))
-        if !items.isEmpty { cache.put(key, bytes, now: now) }
+        if !items.isEmpty { cache.put(slug + "\u{0}" + language + "\u{0}" + String(catalog.version(slug: slug)), bytes, now: now) }
         return .json(bytes: bytes)
     }
 }

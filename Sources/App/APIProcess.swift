@@ -50,6 +50,7 @@ public enum APIProcess {
         withCatalog.movies = DatabaseFirstMovies(database: database, source: tmdb, budget: 3, logger: logger)
         withCatalog.lists = DatabaseFirstLists(database: database, source: tmdb, budget: 3, logger: logger)
         withCatalog.shows = DatabaseFirstShows(database: database, source: tmdb, budget: 3)
+        withCatalog.search = CatalogSearch(database: database, source: tmdb, budget: 2)
         let responder = APIRoutes.makeResponder(withCatalog)
         let secret = configuration.string("REVERSE_PROXY_SECRET")
         let worker = FastCGIWorker(

@@ -25,6 +25,8 @@ final class DatabaseFirstLists: ListCatalog, @unchecked Sendable {
 
     var lists: [MediaListInfo] { MediaListInfo.builtIn }
 
+    func version(slug: String) -> Int64 { (try? database.listVersion(slug: slug)) ?? -1 }
+
     func list(slug: String) throws(CatalogFailure) -> (id: Int, items: [MediaSummary])? {
         guard let info = MediaListInfo.builtIn.first(where: { $0.slug == slug }) else { return nil }
         if let stored = try? database.listItems(slug: slug), !stored.items.isEmpty { return stored }

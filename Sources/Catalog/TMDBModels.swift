@@ -115,3 +115,21 @@ struct TMDBSeasonResponse: Decodable {
     var poster_path: String?
     var episodes: [Episode]?
 }
+
+struct TMDBSearchResponse: Decodable {
+    struct Item: Decodable {
+        var id: Int
+        var media_type: String?
+        var title: String?
+        var name: String?
+        var overview: String?
+        var poster_path: String?
+        var backdrop_path: String?
+        var popularity: Double?
+        var vote_average: Double?
+        var release_date: String?
+        var first_air_date: String?
+    }
+    var results: [Item]?
+    var total_pages: Int?
+}

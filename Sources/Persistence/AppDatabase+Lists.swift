@@ -72,6 +72,18 @@ extension AppDatabase {
         }
     }
 
+    /// A number that changes whenever the list's membership is replaced (the largest row id of
+    /// its join rows): lets callers cache an encoded list until the next refresh.
+    public func listVersion(slug: String) throws -> Int64 {
+        try writer.unsafeReentrantRead { db in
+            try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT COALESCE((SELECT MAX(j.rowid) FROM media_list_movies_movie j WHERE j.mediaListId = l.id), 0)
+                     + COALESCE((SELECT MAX(j.rowid) FROM media_list_tv_shows_tv_show j WHERE j.mediaListId = l.id), 0)
+                FROM media_list l WHERE l.slug = ?
+                """), arguments: [slug]) ?? -1
+        }
+    }
+
     /// A list's members, most popular first, with genres and translations; nil when the list
     /// was never synced.
     public func listItems(slug: String) throws -> (id: Int, items: [MediaSummary])? {

@@ -232,3 +232,41 @@ def test_show_errors(catalog_stack, viewer, path, status, body):
     assert r.status_code == status, r.text
     if body is not None:
         assert r.json() == body
+
+
+def test_search_local_then_tmdb(catalog_stack, viewer, upstream):
+    assert get(catalog_stack, viewer, "/api/shows/1220").status_code == 200
+    r = get(catalog_stack, viewer, "/api/search?q=leopard")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["complete"] is True and body["query"] == "leopard"
+    keys = [(item["_type"], item["tmdbId"]) for item in body["results"]]
+    assert keys[0] == ("tvshow", 1220), "the stored show comes first"
+    assert ("movie", 424242) in keys and keys.count(("tvshow", 1220)) == 1, "TMDB results are merged without repeats"
+    assert all(item["_type"] in ("movie", "tvshow") for item in body["results"]), "people are skipped"
+    shows_only = get(catalog_stack, viewer, "/api/search?q=leopard&type=tv").json()["results"]
+    assert [item["_type"] for item in shows_only] == ["tvshow"]
+    # A query TMDB has nothing recorded for still answers from the database.
+    local = get(catalog_stack, viewer, "/api/search?q=oral%20puma").json()
+    assert [item["tmdbId"] for item in local["results"]] == [278] and local["complete"] is True
+
+
+@pytest.mark.parametrize("query", ["", "x" * 101, "a&type=people", "a&page=0"])
+def test_search_validation(catalog_stack, viewer, query):
+    assert get(catalog_stack, viewer, f"/api/search?q={query}").status_code == 400
+
+
+def test_search_input_is_plain_data(catalog_stack, viewer):
+    for hostile in ["%25", "_", "' OR 1=1 --", "\\"]:
+        r = get(catalog_stack, viewer, "/api/search?q=" + requests.utils.quote(hostile))
+        assert r.status_code == 200
+        assert r.json()["results"] == [] or all("tmdbId" in i for i in r.json()["results"])
+    assert get(catalog_stack, viewer, "/api/search?q=" + requests.utils.quote("%")).json()["results"] == []
+
+
+def test_search_survives_tmdb_down(catalog_stack, viewer, upstream):
+    upstream.control(fail_status=500, fail_count=100, prefix="/tmdb/3/search")
+    r = get(catalog_stack, viewer, "/api/search?q=oral")
+    upstream.control()
+    assert r.status_code == 200
+    assert r.json()["complete"] is False and 278 in [i["tmdbId"] for i in r.json()["results"]]
