@@ -7,12 +7,15 @@ DEBUG_BIN := .build/debug/miauflix
 # `make stop` uses whichever binary exists (it only reads the configuration).
 STOP_BIN := $(firstword $(wildcard $(RELEASE_BIN) $(DEBUG_BIN)))
 
-.PHONY: run stop status test unit e2e fuzz build bench clean
+.PHONY: run demo stop status test unit e2e fuzz build bench clean
 
 run:
 	scripts/install-deps.sh run
 	swift build -c release --product miauflix
 	MIAUFLIX_BIN=$(RELEASE_BIN) scripts/stack.sh start
+
+demo:
+	MIAUFLIX_DEMO=1 $(MAKE) run
 
 stop:
 	@if [ -n "$(STOP_BIN)" ]; then MIAUFLIX_BIN=$(STOP_BIN) scripts/stack.sh stop; else echo "nothing built, nothing running"; fi

@@ -8,7 +8,9 @@
 #   scripts/stack.sh status  show which of them run
 #
 # Environment: MIAUFLIX_BIN (the built binary, required) and every configuration variable
-# (DATA_DIR, HTTPS_PORT, …; see README). Safe to run twice.
+# (DATA_DIR, HTTPS_PORT, …; see README). MIAUFLIX_DEMO=1 without a TMDB token starts the
+# recorded-answer server (Tests/Fixtures) as TMDB, so the catalog works out of the box.
+# Safe to run twice.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -116,8 +118,26 @@ wait_healthy() {
     done
 }
 
+demo_upstream() {
+    [ "${MIAUFLIX_DEMO:-0}" = 1 ] || return 0
+    if [ -n "${TMDB_API_ACCESS_TOKEN:-}" ]; then
+        echo "stack: MIAUFLIX_DEMO ignored: a TMDB token is set"
+        return 0
+    fi
+    if ! alive "$run/fixtures.pid"; then
+        local port
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        nohup python3 "$here/Tests/Fixtures/server.py" "$here/Tests/Fixtures" "$port" >"$run/fixtures.port.tmp" 2>>"$logs/fixtures.log" </dev/null &
+        echo $! >"$run/fixtures.pid"
+        echo "$port" >"$run/fixtures.port"
+    fi
+    export TMDB_API_URL="http://127.0.0.1:$(cat "$run/fixtures.port")/tmdb/3" TMDB_API_ACCESS_TOKEN=demo
+    echo "stack: demo catalog: recorded TMDB answers on port $(cat "$run/fixtures.port") (set TMDB_API_ACCESS_TOKEN for the real one)"
+}
+
 cmd_start() {
     mkdir -p "$logs" "$run"
+    demo_upstream
     # Migrate first: creates the database and, on a new installation, the first admin.
     local migrate_out
     migrate_out="$("$bin" migrate)"
@@ -154,6 +174,8 @@ cmd_stop() {
     [ -f "$run/api.pid" ] && kill -TERM "$(cat "$run/api.pid")" 2>/dev/null || true
     [ -f "$run/engine.pid" ] && kill -TERM "$(cat "$run/engine.pid")" 2>/dev/null || true
     if alive "$prefix/nginx.pid"; then kill -QUIT "$(cat "$prefix/nginx.pid")" 2>/dev/null || true; fi
+    if alive "$run/fixtures.pid"; then kill "$(cat "$run/fixtures.pid")" 2>/dev/null || true; fi
+    rm -f "$run/fixtures.pid"
     local drain=$((MIAUFLIX_API_DRAIN_SECONDS + 5))
     wait_gone "$run/api.pid" "$drain"
     wait_gone "$run/engine.pid" 15

@@ -270,3 +270,27 @@ def test_search_survives_tmdb_down(catalog_stack, viewer, upstream):
     upstream.control()
     assert r.status_code == 200
     assert r.json()["complete"] is False and 278 in [i["tmdbId"] for i in r.json()["results"]]
+
+
+def test_demo_mode_serves_a_catalog_without_a_token(tmp_path):
+    tmp_path.chmod(0o755)
+    stack = Stack(tmp_path / "data", MIAUFLIX_DEMO="1")
+    stack.env.pop("TMDB_API_ACCESS_TOKEN", None)
+    out = stack.start()
+    try:
+        assert "demo catalog" in out
+        jar = requests.Session()
+        _, sid = stack.login(*stack.admin, session=jar)
+        r = jar.get(stack.url("/api/list/@@tmdb_movies_popular"), headers={"X-Session-Id": sid}, verify=False, timeout=15)
+        assert r.status_code == 200 and r.json()["total"] > 0
+        fixtures_pid = int((stack.data_dir / "run" / "fixtures.pid").read_text())
+    finally:
+        stack.stop()
+    import os
+    time.sleep(0.5)
+    try:
+        os.kill(fixtures_pid, 0)
+        alive = open(f"/proc/{fixtures_pid}/stat").read().split()[2] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        alive = False
+    assert not alive, "make stop stops the demo upstream too"
