@@ -106,7 +106,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "AppTests", dependencies: ["App", "Persistence"]),
+        .testTarget(name: "AppTests", dependencies: [
+            "App", "Persistence", "Catalog", "Domain", .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

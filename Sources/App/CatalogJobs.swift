@@ -1,5 +1,8 @@
+import Catalog
 import Domain
+import Foundation
 import Logging
+import Persistence
 
 /// Catalog job entry points shared by the engine's scheduler and `miauflix catalog`.
 public enum CatalogJobs {
@@ -12,5 +15,52 @@ public enum CatalogJobs {
             total += try DatabaseFirstLists.refresh(info, source: tmdb, database: database)
         }
         return total
+    }
+
+    /// Season completion (reference §4.5): syncs ONE unsynced season per run — of shows being
+    /// watched, or of every show in `GREEDY` mode. Returns the season handled, if any.
+    @discardableResult
+    public static func completeOneSeason(database: AppDatabase, source: any ShowSource, greedy: Bool) throws -> (Int, Int)? {
+        guard let next = try database.nextUnsyncedSeason(greedy: greedy) else { return nil }
+        do {
+            let season = try source.season(showTmdbId: next.showTmdbId, number: next.number, budget: 10)
+            try database.saveSeason(showTmdbId: next.showTmdbId, season, now: Date())
+        } catch CatalogError.notFound {
+            try database.markSeasonSynced(showTmdbId: next.showTmdbId, number: next.number)
+        }
+        return (next.showTmdbId, next.number)
+    }
+
+    /// Movie change sync (reference §4.4): for every one-day UTC window since the last sync
+    /// (at most 14 days back), page through TMDB's change feed and re-fetch the details of
+    /// changed movies we store; the bookmark moves after every window, so an interrupted run
+    /// resumes where it stopped. Returns the number of movies refreshed.
+    @discardableResult
+    public static func syncMovieChanges(database: AppDatabase, changes: any ChangeSource, movies: any MovieSource,
+                                        now: Date, logger: Logger) throws -> Int {
+        let state = "TMDB_Movies"
+        var refreshed = 0
+        for chunk in ChangeWindows.chunks(lastSync: try database.lastSync(state), now: now) {
+            var page = 1
+            var pages = 1
+            while page <= pages {
+                let result = try changes.movieChanges(start: chunk.start, end: chunk.end, page: page, budget: 10)
+                pages = min(result.totalPages, 500)
+                for tmdbId in try database.storedMovieIDs(among: result.ids) {
+                    do {
+                        try database.saveMovie(try movies.movie(tmdbId: tmdbId, budget: 10), now: now)
+                        refreshed += 1
+                    } catch CatalogError.notFound {
+                        continue
+                    }
+                }
+                page += 1
+            }
+            try database.setLastSync(state, chunk.end)
+        }
+        if refreshed > 0 {
+            logger.info("movie changes synced", metadata: ["event": "movie_change_sync", "refreshed": "\(refreshed)"])
+        }
+        return refreshed
     }
 }

@@ -23,7 +23,11 @@ final class DatabaseFirstShows: ShowCatalog, @unchecked Sendable {
 
     func show(tmdbId: Int) throws(CatalogFailure) -> Show {
         let stored = try? database.show(tmdbId: tmdbId)
-        if let stored, stored.detailsComplete { return stored }
+        if let stored, stored.detailsComplete {
+            try? database.markWatching(showTmdbId: tmdbId)
+            return stored
+        }
+        defer { try? database.markWatching(showTmdbId: tmdbId) }
         return try Self.map { () throws(CatalogError) in
             try showFlights.run(tmdbId) { () throws(CatalogError) -> Show in
                 if let again = try? self.database.show(tmdbId: tmdbId), again.detailsComplete { return again }

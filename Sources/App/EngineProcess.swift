@@ -60,6 +60,13 @@ public enum EngineProcess {
                     logger.info("list refreshed", metadata: ["event": "list_refresh", "slug": "\(info.slug)", "titles": "\(count)"])
                 }
             })
+            let greedy = configuration.string("EPISODE_SYNC_MODE").uppercased() == "GREEDY"
+            jobs.append(ScheduledJob(name: "season-completion", interval: 1) {
+                try CatalogJobs.completeOneSeason(database: database, source: tmdb, greedy: greedy)
+            })
+            jobs.append(ScheduledJob(name: "metadata-sync", interval: 5400) {
+                try CatalogJobs.syncMovieChanges(database: database, changes: tmdb, movies: tmdb, now: Date(), logger: logger)
+            })
         }
         let scheduler = Scheduler(jobs: jobs, logger: logger)
         jobs.removeAll()

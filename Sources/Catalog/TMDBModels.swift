@@ -133,3 +133,10 @@ struct TMDBSearchResponse: Decodable {
     var results: [Item]?
     var total_pages: Int?
 }
+
+struct TMDBChangesResponse: Decodable {
+    struct Item: Decodable { var id: Int }
+    var results: [Item]?
+    var page: Int?
+    var total_pages: Int?
+}
