@@ -58,7 +58,7 @@ let package = Package(
 
         // L2
         .target(name: "API", dependencies: [
-            "WebCore", "Domain", "Crypto", "Persistence",
+            "WebCore", "Domain", "Crypto", "Persistence", "Catalog",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         .target(name: "StreamServer", dependencies: [
@@ -107,7 +107,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "AppTests", dependencies: [
-            "App", "Persistence", "Catalog", "Domain", .product(name: "Logging", package: "swift-log"),
+            "App", "Persistence", "Catalog", "Domain", "Crypto", .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -28,6 +28,8 @@ public struct APIEnvironment: Sendable {
     public var shows: (any ShowCatalog)?
     /// Search.
     public var search: (any TitleSearch)?
+    /// Trakt accounts.
+    public var trakt: (any TraktAccounts)?
     /// Password hashing parameters.
     public var hasher: PasswordHasher
     /// Time.
@@ -51,5 +53,6 @@ public struct APIEnvironment: Sendable {
         self.lists = nil
         self.shows = nil
         self.search = nil
+        self.trakt = nil
     }
 }

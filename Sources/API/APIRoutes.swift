@@ -25,6 +25,9 @@ public enum APIRoutes {
             auth.register(&routes)
             UserRoutes(environment: environment, database: database, auth: auth).register(&routes)
             AdminRoutes(environment: environment, database: database, auth: auth).register(&routes)
+            if let trakt = environment.trakt {
+                TraktRoutes(trakt: trakt, database: database, auth: auth, clock: environment.clock).register(&routes)
+            }
         }
         if let movies = environment.movies {
             CatalogRoutes(catalog: movies, clock: environment.clock).register(&routes)

@@ -56,16 +56,22 @@ struct AuthRoutes {
             response.headers.add("X-Audit-Reason", "login")
             return response
         }
+        event(.login, .info, "Successful login", email: found.user.email, request: request)
+        return try sessionResponse(user: found.user, request: request) { LoginDTO(session: $0, user: UserDTO(found.user)) }
+    }
+
+    /// Starts a new session for `user` (new id, refresh row with LRU eviction) and answers
+    /// `body(session)` with the two cookies.
+    func sessionResponse<T: Encodable>(user: User, request: Request, body: (String) -> T) throws -> Response {
         let now = environment.clock.now()
         let session = SessionID.make()
         let refresh = SessionCookies.newRefreshToken()
-        try database.createSession(userId: found.user.id, session: session, tokenHash: refresh.hash,
+        try database.createSession(userId: user.id, session: session, tokenHash: refresh.hash,
                                    expiresAt: now.addingTimeInterval(Double(environment.auth.refreshTTL)),
                                    ipAddress: request.clientIP, userAgent: request.headers["User-Agent"],
                                    maxSlots: environment.auth.maxSlots, now: now)
-        event(.login, .info, "Successful login", email: found.user.email, request: request)
-        var response = Response.json(LoginDTO(session: session, user: UserDTO(found.user)))
-        cookies.issue(&response, session: session, user: found.user, refreshToken: refresh.token, now: now)
+        var response = Response.json(body(session))
+        cookies.issue(&response, session: session, user: user, refreshToken: refresh.token, now: now)
         return response
     }
 

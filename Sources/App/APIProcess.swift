@@ -51,6 +51,8 @@ public enum APIProcess {
         withCatalog.lists = DatabaseFirstLists(database: database, source: tmdb, budget: 3, logger: logger)
         withCatalog.shows = DatabaseFirstShows(database: database, source: tmdb, budget: 3)
         withCatalog.search = CatalogSearch(database: database, source: tmdb, budget: 2)
+        withCatalog.trakt = TraktAccountStore(client: configuration.traktClient(logger: logger), database: database,
+                                              cipher: configuration.fieldCipher)
         let responder = APIRoutes.makeResponder(withCatalog)
         let secret = configuration.string("REVERSE_PROXY_SECRET")
         let worker = FastCGIWorker(

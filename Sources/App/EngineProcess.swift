@@ -64,6 +64,14 @@ public enum EngineProcess {
             jobs.append(ScheduledJob(name: "season-completion", interval: 1) {
                 try CatalogJobs.completeOneSeason(database: database, source: tmdb, greedy: greedy)
             })
+            if !configuration.string("TRAKT_CLIENT_ID").isEmpty, let cipher = configuration.fieldCipher {
+                // Trakt tokens are refreshed well before they expire (reference §4.8).
+                let trakt = configuration.traktClient(logger: logger)
+                jobs.append(ScheduledJob(name: "trakt-token-refresh", interval: 86400) {
+                    _ = try TraktAccountStore.refreshExpiring(database: database, client: trakt, cipher: cipher,
+                                                              margin: 7 * 86400, now: Date(), logger: logger)
+                })
+            }
             jobs.append(ScheduledJob(name: "metadata-sync", interval: 5400) {
                 try CatalogJobs.syncMovieChanges(database: database, changes: tmdb, movies: tmdb, now: Date(), logger: logger)
             })

@@ -52,8 +52,18 @@ public struct HTTPRequestOptions: Sendable {
 public enum CurlClient {
     /// GET `url` on a given easy handle (reset first; its connection cache is kept, so
     /// consecutive requests to one host reuse the connection).
-    static func get(_ url: String, options: HTTPRequestOptions, handle: UnsafeMutableRawPointer) throws(HTTPClientError) -> HTTPResponse {
+    static func send(method: String, url: String, body: [UInt8]?, options: HTTPRequestOptions,
+                     handle: UnsafeMutableRawPointer) throws(HTTPClientError) -> HTTPResponse {
         curl_easy_reset(handle)
+        if method != "GET" {
+            _ = ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+        }
+        if let body {
+            _ = ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
+            _ = body.withUnsafeBufferPointer { pointer in
+                ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: pointer.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+            }
+        }
         return try perform(url, options: options, handle: handle)
     }
 

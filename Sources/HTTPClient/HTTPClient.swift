@@ -21,8 +21,8 @@ public struct HTTPClientPolicy: Sendable {
 
 /// The transport seam: libcurl in production, a scripted fake in tests.
 public protocol HTTPTransport: Sendable {
-    /// Performs one GET.
-    func get(_ url: String, options: HTTPRequestOptions) throws(HTTPClientError) -> HTTPResponse
+    /// Performs one request (`body` is sent as is; set its Content-Type in `options.headers`).
+    func send(method: String, url: String, body: [UInt8]?, options: HTTPRequestOptions) throws(HTTPClientError) -> HTTPResponse
 }
 
 /// libcurl with a small pool of easy handles, so connections to a host are reused.
@@ -35,7 +35,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
 
     deinit { idle.forEach { curl_easy_cleanup($0) } }
 
-    public func get(_ url: String, options: HTTPRequestOptions) throws(HTTPClientError) -> HTTPResponse {
+    public func send(method: String, url: String, body: [UInt8]?, options: HTTPRequestOptions) throws(HTTPClientError) -> HTTPResponse {
         lock.lock()
         let pooled = idle.popLast()
         lock.unlock()
@@ -45,7 +45,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             if idle.count < 16 { idle.append(handle) } else { curl_easy_cleanup(handle) }
             lock.unlock()
         }
-        return try CurlClient.get(url, options: options, handle: handle)
+        return try CurlClient.send(method: method, url: url, body: body, options: options, handle: handle)
     }
 }
 
@@ -69,6 +69,17 @@ public final class HTTPClient: Sendable {
 
     /// GET `url` with extra header lines, within `budget` seconds overall.
     public func get(_ url: String, headers: [String] = [], budget: Double = 10) throws(HTTPClientError) -> HTTPResponse {
+        try send(method: "GET", url: url, body: nil, headers: headers, budget: budget)
+    }
+
+    /// POST a JSON body. Only network failures before anything was sent are retried by the
+    /// caller's choice: POSTs are retried like GETs here because every upstream POST we make
+    /// (OAuth device flow) is idempotent.
+    public func postJSON(_ url: String, json: [UInt8], headers: [String] = [], budget: Double = 10) throws(HTTPClientError) -> HTTPResponse {
+        try send(method: "POST", url: url, body: json, headers: headers + ["Content-Type: application/json"], budget: budget)
+    }
+
+    func send(method: String, url: String, body: [UInt8]?, headers: [String], budget: Double) throws(HTTPClientError) -> HTTPResponse {
         let deadline = Date().addingTimeInterval(budget)
         let host = URL(string: url)?.host ?? "?"
         let path = URL(string: url)?.path ?? "?"
@@ -86,7 +97,7 @@ public final class HTTPClient: Sendable {
             options.totalTimeout = min(options.totalTimeout, max(0.05, deadline.timeIntervalSinceNow))
             options.connectTimeout = min(options.connectTimeout, options.totalTimeout)
             let outcome: Result<HTTPResponse, HTTPClientError>
-            do { outcome = .success(try transport.get(url, options: options)) } catch { outcome = .failure(error) }
+            do { outcome = .success(try transport.send(method: method, url: url, body: body, options: options)) } catch { outcome = .failure(error) }
 
             let delay: Double
             switch outcome {

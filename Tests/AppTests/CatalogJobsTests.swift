@@ -1,4 +1,5 @@
 import Catalog
+import Crypto
 import Domain
 import Foundation
 import Logging
@@ -73,5 +74,36 @@ final class FakeTMDB: ShowSource, MovieSource, ChangeSource, @unchecked Sendable
         #expect(tmdb.changePagesAsked.map(\.1) == [1, 2, 1, 2])
         #expect(try database.lastSync("TMDB_Movies") == now)
         #expect(try CatalogJobs.syncMovieChanges(database: database, changes: tmdb, movies: tmdb, now: now.addingTimeInterval(60), logger: Logger(label: "t")) == 0)
+    }
+}
+
+final class FakeTrakt: TraktAPI, @unchecked Sendable {
+    var refreshed: [String] = []
+    func deviceCode() throws(TraktError) -> TraktDeviceCode { throw .upstream }
+    func poll(deviceCode: String, now: Date) throws(TraktError) -> TraktPoll { .pending }
+    func refresh(refreshToken: String, now: Date) throws(TraktError) -> TraktTokens {
+        refreshed.append(refreshToken)
+        return TraktTokens(accessToken: "new-access", refreshToken: "new-refresh", expiresAt: now.addingTimeInterval(90 * 86400))
+    }
+}
+
+@Suite struct TraktRefreshTests {
+    @Test func refreshesOnlyTokensNearExpiryAndKeepsThemEncrypted() throws {
+        let database = try AppDatabase.inMemory()
+        let cipher = try FieldCipher(key: [UInt8](repeating: 3, count: 32))
+        let user = try database.createUser(email: "t@home.lan", passwordHash: "h", role: .user, now: Date())
+        let other = try database.createUser(email: "u@home.lan", passwordHash: "h", role: .user, now: Date())
+        let now = Date()
+        try database.linkTrakt(userId: user.id, slug: "soon", username: nil, accessToken: cipher.encryptString("a1"),
+                               refreshToken: cipher.encryptString("r1"), expiresAt: now.addingTimeInterval(3600), now: now)
+        try database.linkTrakt(userId: other.id, slug: "later", username: nil, accessToken: cipher.encryptString("a2"),
+                               refreshToken: cipher.encryptString("r2"), expiresAt: now.addingTimeInterval(60 * 86400), now: now)
+        let trakt = FakeTrakt()
+        let count = try TraktAccountStore.refreshExpiring(database: database, client: trakt, cipher: cipher, margin: 7 * 86400,
+                                                          now: now, logger: Logger(label: "t"))
+        #expect(count == 1 && trakt.refreshed == ["r1"])
+        let link = try #require(try database.traktLink(slug: "soon"))
+        #expect(try cipher.decryptString(link.accessToken!) == "new-access")
+        #expect(link.accessToken != "new-access")
     }
 }

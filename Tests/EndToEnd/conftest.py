@@ -175,6 +175,7 @@ def catalog_stack(upstream):
         os.chmod(tmp, 0o755)
         # Background jobs off (as the original e2e setup): tests run the jobs explicitly.
         s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
+                  TRAKT_API_URL=f"{upstream.base}/trakt", TRAKT_CLIENT_ID="fixture-client", TRAKT_CLIENT_SECRET="fixture-secret",
                   DISABLE_BACKGROUND_TASKS="true")
         try:
             s.start()

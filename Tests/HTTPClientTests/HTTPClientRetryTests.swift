@@ -11,7 +11,7 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
 
     init(_ script: [Result<HTTPResponse, HTTPClientError>]) { self.script = script }
 
-    func get(_ url: String, options: HTTPRequestOptions) throws(HTTPClientError) -> HTTPResponse {
+    func send(method: String, url: String, body: [UInt8]?, options: HTTPRequestOptions) throws(HTTPClientError) -> HTTPResponse {
         lock.lock()
         calls.append((url, options))
         let next = script.isEmpty ? .success(HTTPResponse(status: 200, headers: [], body: [])) : script.removeFirst()
