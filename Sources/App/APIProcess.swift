@@ -46,7 +46,7 @@ public enum APIProcess {
                 kill(getppid(), SIGHUP)
             }))
         var withCatalog = environment
-        let tmdb = configuration.tmdbClient(logger: logger)
+        let tmdb = configuration.tmdbClient(logger: logger, database: database)
         withCatalog.movies = DatabaseFirstMovies(database: database, source: tmdb, budget: 3, logger: logger)
         withCatalog.lists = DatabaseFirstLists(database: database, source: tmdb, budget: 3, logger: logger)
         withCatalog.shows = DatabaseFirstShows(database: database, source: tmdb, budget: 3)
@@ -71,13 +71,14 @@ public enum APIProcess {
 
 extension Configuration {
     /// The TMDB client: 40 requests/s to its host, a 3-second budget per title.
-    func tmdbClient(logger: Logger) -> TMDBClient {
+    func tmdbClient(logger: Logger, database: AppDatabase? = nil) -> TMDBClient {
         let base = string("TMDB_API_URL")
         var policy = HTTPClientPolicy()
         if let host = URL(string: base)?.host { policy.ratePerHost[host] = 40 }
         policy.options.connectTimeout = 2
         policy.options.totalTimeout = 3
-        return TMDBClient(baseURL: base, token: string("TMDB_API_ACCESS_TOKEN"), http: HTTPClient(policy: policy, logger: logger), logger: logger)
+        return TMDBClient(baseURL: base, token: string("TMDB_API_ACCESS_TOKEN"), http: HTTPClient(policy: policy, logger: logger), logger: logger,
+                          cache: database.map(DatabaseResponseCache.init))
     }
 
     /// The shared-memory rate-limit table.

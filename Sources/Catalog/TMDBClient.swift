@@ -17,6 +17,13 @@ public enum CatalogError: Error, Equatable, Sendable {
     case decode
 }
 
+/// Where upstream answers are kept between processes and restarts (the database in
+/// production).
+public protocol ResponseCache: Sendable {
+    func get(_ key: String) -> [UInt8]?
+    func put(_ key: String, _ value: [UInt8], ttl: TimeInterval)
+}
+
 /// The catalog source seam: TMDB in production, fixture-backed or in-memory in tests.
 public protocol MovieSource: Sendable {
     /// The movie with this TMDB id, in English with every translation.
@@ -31,20 +38,36 @@ public final class TMDBClient: MovieSource, @unchecked Sendable {
     let token: String?
     let http: HTTPClient
     let logger: Logger
+    let cache: (any ResponseCache)?
     let lock = NSLock()
     private var imageBase: (url: String, fetched: Date)?
     var genreCache: [String: [Int: String]] = [:]
 
     /// Creates a client.
-    public init(baseURL: String, token: String?, http: HTTPClient, logger: Logger) {
+    public init(baseURL: String, token: String?, http: HTTPClient, logger: Logger, cache: (any ResponseCache)? = nil) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = (token?.isEmpty ?? true) ? nil : token
         self.http = http
         self.logger = logger
+        self.cache = cache
+    }
+
+    /// How long an answer stays in the response cache (reference internals §4.7); change
+    /// feeds and searches are not cached.
+    static func ttl(for path: String) -> TimeInterval? {
+        if path == "/configuration" { return 30 * 86400 }
+        if path.hasPrefix("/genre/") { return 2 * 86400 }
+        if path.hasSuffix("/changes") || path.hasPrefix("/search/") { return nil }
+        return 3600
     }
 
     func get<T: Decodable>(_ type: T.Type, path: String, query: [(String, String)], budget: Double) throws(CatalogError) -> T {
         guard let token else { throw .notConfigured }
+        let cacheKey = "tmdb:" + path + "?" + query.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        let ttl = Self.ttl(for: path)
+        if ttl != nil, let cached = cache?.get(cacheKey), let value = try? JSONDecoder().decode(T.self, from: Data(cached)) {
+            return value
+        }
         let queryString = query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0.1)" }
             .joined(separator: "&")
         let url = baseURL + path + (queryString.isEmpty ? "" : "?" + queryString)
@@ -62,7 +85,9 @@ public final class TMDBClient: MovieSource, @unchecked Sendable {
         default: throw .upstream(status: response.status)
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(response.body))
+            let value = try JSONDecoder().decode(T.self, from: Data(response.body))
+            if let ttl { cache?.put(cacheKey, response.body, ttl: ttl) }
+            return value
         } catch {
             logger.warning("malformed TMDB answer", metadata: ["event": "tmdb_decode_error", "path": "\(path)"])
             throw .decode

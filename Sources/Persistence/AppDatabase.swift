@@ -56,6 +56,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration004Episodes.identifier) { db in
             try db.execute(sql: Migration004Episodes.sql)
         }
+        migrator.registerMigration(Migration005ResponseCache.identifier) { db in
+            try db.execute(sql: Migration005ResponseCache.sql)
+        }
         return migrator
     }
 

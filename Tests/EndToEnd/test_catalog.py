@@ -294,3 +294,17 @@ def test_demo_mode_serves_a_catalog_without_a_token(tmp_path):
     except (ProcessLookupError, FileNotFoundError):
         alive = False
     assert not alive, "make stop stops the demo upstream too"
+
+
+def test_response_cache_spares_tmdb_when_the_row_is_gone(catalog_stack, viewer, upstream):
+    assert get(catalog_stack, viewer, "/api/movies/278").status_code == 200
+    db = sqlite3.connect(catalog_stack.data_dir / "miauflix.sqlite", timeout=10)
+    keys = [r[0] for r in db.execute("SELECT key FROM response_cache")]
+    assert any(k.startswith("tmdb:/movie/278?") for k in keys) and "tmdb:/configuration?" in keys
+    assert not any("fixture-token" in k for k in keys), "no secrets in cache keys"
+    db.execute("DELETE FROM movie WHERE tmdbId = 278")
+    db.commit()
+    upstream.clear()
+    again = get(catalog_stack, viewer, "/api/movies/278?lang=it")  # a language not asked before: no encoded answer cached
+    assert again.status_code == 200 and again.json()["tmdbId"] == 278
+    assert not [c for c in upstream.requests() if "/movie/278" in c["path"]], "answered from the response cache"
