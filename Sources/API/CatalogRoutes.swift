@@ -50,8 +50,8 @@ public struct MovieSourceDTO: Encodable, Sendable, Equatable {
 
 /// The port to the catalog (database first, TMDB on a miss), implemented by `App`.
 public protocol MovieCatalog: Sendable {
-    /// The movie with this TMDB id.
-    func movie(tmdbId: Int) throws(CatalogFailure) -> Movie
+    /// The movie with this TMDB id; genre names for `language` are fetched when missing.
+    func movie(tmdbId: Int, language: String) throws(CatalogFailure) -> Movie
     /// Its stored sources, in insertion order.
     func sources(movieId: Int) throws -> [MovieSourceDTO]
 }
@@ -140,7 +140,7 @@ struct CatalogRoutes {
         if !withSources, let cached = cache.get(key, now: now) { return .json(bytes: cached) }
         let movie: Movie
         do {
-            movie = try catalog.movie(tmdbId: tmdbId)
+            movie = try catalog.movie(tmdbId: tmdbId, language: language)
         } catch {
             throw Self.apiError(error, notFound: "Movie not found")
         }

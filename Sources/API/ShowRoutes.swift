@@ -4,8 +4,8 @@ import WebCore
 
 /// The port to shows and seasons (implemented by `App`).
 public protocol ShowCatalog: Sendable {
-    /// The show with this TMDB id.
-    func show(tmdbId: Int) throws(CatalogFailure) -> Show
+    /// The show with this TMDB id; genre names for `language` are fetched when missing.
+    func show(tmdbId: Int, language: String) throws(CatalogFailure) -> Show
     /// One season with its episodes.
     func season(showTmdbId: Int, number: Int) throws(CatalogFailure) -> Season
 }
@@ -115,17 +115,17 @@ struct ShowRoutes {
         routes.on("GET", "/api/shows/:id/seasons/:season", limit: 5, access: .signedIn) { try season($0) }
     }
 
-    func load(_ request: Request) throws -> Show {
+    func load(_ request: Request, language: String = "en") throws -> Show {
         let id: Int
         do { id = try CatalogRoutes.tmdbID(request.parameter("id"), message: "Show ID must be a number") } catch APIError.handler {
             throw APIError.handler(status: 400, message: "Invalid show ID")
         }
-        do { return try catalog.show(tmdbId: id) } catch { throw CatalogRoutes.apiError(error, notFound: "Show not found") }
+        do { return try catalog.show(tmdbId: id, language: language) } catch { throw CatalogRoutes.apiError(error, notFound: "Show not found") }
     }
 
     func show(_ request: Request) throws -> Response {
         let language = try CatalogRoutes.language(request)
-        return .json(ShowDTO(show: try load(request), language: language))
+        return .json(ShowDTO(show: try load(request, language: language), language: language))
     }
 
     func season(_ request: Request) throws -> Response {

@@ -47,9 +47,9 @@ public enum APIProcess {
             }))
         var withCatalog = environment
         let tmdb = configuration.tmdbClient(logger: logger, database: database)
-        withCatalog.movies = DatabaseFirstMovies(database: database, source: tmdb, budget: 3, logger: logger)
+        withCatalog.movies = DatabaseFirstMovies(database: database, source: tmdb, budget: 3, logger: logger, genreNames: tmdb)
         withCatalog.lists = DatabaseFirstLists(database: database, source: tmdb, budget: 3, logger: logger)
-        withCatalog.shows = DatabaseFirstShows(database: database, source: tmdb, budget: 3)
+        withCatalog.shows = DatabaseFirstShows(database: database, source: tmdb, budget: 3, genreNames: tmdb)
         withCatalog.search = CatalogSearch(database: database, source: tmdb, budget: 2)
         withCatalog.trakt = TraktAccountStore(client: configuration.traktClient(logger: logger), database: database,
                                               cipher: configuration.fieldCipher)

@@ -14,12 +14,23 @@ final class DatabaseFirstMovies: MovieCatalog, @unchecked Sendable {
     let budget: Double
     let logger: Logger
     let flights = SingleFlight<Int, Movie>()
+    let genreNames: TMDBClient?
 
-    init(database: AppDatabase, source: any MovieSource, budget: Double, logger: Logger) {
+    init(database: AppDatabase, source: any MovieSource, budget: Double, logger: Logger, genreNames: TMDBClient? = nil) {
         self.database = database
         self.source = source
         self.budget = budget
         self.logger = logger
+        self.genreNames = genreNames
+    }
+
+    func movie(tmdbId: Int, language: String) throws(CatalogFailure) -> Movie {
+        let movie = try movie(tmdbId: tmdbId)
+        guard let names = genreNames, GenreLanguages.needsFetch(movie.genres.map(\.id), language: language, database: database) else {
+            return movie
+        }
+        GenreLanguages.fetch(kind: .movie, language: language, source: names, database: database)
+        return (try? database.movie(tmdbId: tmdbId)) ?? movie
     }
 
     func movie(tmdbId: Int) throws(CatalogFailure) -> Movie {
@@ -59,5 +70,23 @@ final class DatabaseFirstMovies: MovieCatalog, @unchecked Sendable {
             MovieSourceDTO(id: $0.id, quality: $0.quality, size: $0.size, videoCodec: $0.videoCodec, broadcasters: $0.broadcasters,
                            watchers: $0.watchers, source: $0.releaseType, hasDataFile: $0.hasDataFile)
         }
+    }
+}
+
+/// Genre names in the languages users ask for (reference §4.6): fetched from TMDB the first
+/// time a language is needed, then stored. Best effort: a failure leaves the `en` fallback.
+enum GenreLanguages {
+    static func base(_ language: String) -> String { String(language.prefix { $0 != "-" && $0 != "_" }).lowercased() }
+
+    static func needsFetch(_ ids: [Int], language: String, database: AppDatabase) -> Bool {
+        let base = base(language)
+        guard base != "en", !ids.isEmpty else { return false }
+        return !((try? database.hasGenreNames(ids, language: base)) ?? true)
+    }
+
+    static func fetch(kind: MediaSummary.Kind, language: String, source: TMDBClient, database: AppDatabase) {
+        let base = base(language)
+        guard let names = try? source.genreNames(kind: kind, language: base, budget: 1.5), !names.isEmpty else { return }
+        try? database.storeGenreNames(names, language: base)
     }
 }

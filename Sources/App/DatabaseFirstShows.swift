@@ -15,10 +15,22 @@ final class DatabaseFirstShows: ShowCatalog, @unchecked Sendable {
     let showFlights = SingleFlight<Int, Show>()
     let seasonFlights = SingleFlight<String, Season>()
 
-    init(database: AppDatabase, source: any ShowSource, budget: Double) {
+    let genreNames: TMDBClient?
+
+    init(database: AppDatabase, source: any ShowSource, budget: Double, genreNames: TMDBClient? = nil) {
         self.database = database
         self.source = source
         self.budget = budget
+        self.genreNames = genreNames
+    }
+
+    func show(tmdbId: Int, language: String) throws(CatalogFailure) -> Show {
+        let show = try show(tmdbId: tmdbId)
+        guard let names = genreNames, GenreLanguages.needsFetch(show.genres.map(\.id), language: language, database: database) else {
+            return show
+        }
+        GenreLanguages.fetch(kind: .show, language: language, source: names, database: database)
+        return (try? database.show(tmdbId: tmdbId)) ?? show
     }
 
     func show(tmdbId: Int) throws(CatalogFailure) -> Show {

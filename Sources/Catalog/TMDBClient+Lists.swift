@@ -49,14 +49,14 @@ extension TMDBClient: ListSource {
         return CatalogPage(items: items, totalPages: raw.total_pages ?? 1)
     }
 
-    /// English genre names by id (kept for the process's life; they change rarely).
-    func genreNames(kind: MediaSummary.Kind, budget: Double) throws(CatalogError) -> [Int: String] {
-        let key = kind.rawValue
+    /// Genre names by id in `language` (kept for the process's life; they change rarely).
+    public func genreNames(kind: MediaSummary.Kind, language: String = "en", budget: Double) throws(CatalogError) -> [Int: String] {
+        let key = kind.rawValue + "/" + language
         lock.lock()
         if let cached = genreCache[key] { lock.unlock(); return cached }
         lock.unlock()
         let raw = try get(TMDBGenreListResponse.self, path: "/genre/\(kind == .movie ? "movie" : "tv")/list",
-                          query: [("language", "en")], budget: budget)
+                          query: [("language", language)], budget: budget)
         var names: [Int: String] = [:]
         for genre in raw.genres ?? [] { if let name = genre.name { names[genre.id] = name } }
         lock.lock()

@@ -308,3 +308,17 @@ def test_response_cache_spares_tmdb_when_the_row_is_gone(catalog_stack, viewer, 
     again = get(catalog_stack, viewer, "/api/movies/278?lang=it")  # a language not asked before: no encoded answer cached
     assert again.status_code == 200 and again.json()["tmdbId"] == 278
     assert not [c for c in upstream.requests() if "/movie/278" in c["path"]], "answered from the response cache"
+
+
+def test_genre_names_in_the_asked_language_are_fetched_once(catalog_stack, viewer, upstream):
+    spanish = get(catalog_stack, viewer, "/api/movies/238?lang=es").json()
+    assert spanish["genres"] == ["Drama", "Crimen"]
+    db = sqlite3.connect(catalog_stack.data_dir / "miauflix.sqlite", timeout=10)
+    assert db.execute("SELECT name FROM genre_translation WHERE genreId = 80 AND language = 'es'").fetchone()[0] == "Crimen"
+    upstream.clear()
+    assert get(catalog_stack, viewer, "/api/movies/278?lang=es-MX").json()["genres"] == ["Drama", "Crimen"]
+    assert not [c for c in upstream.requests() if "/genre/" in c["path"]], "stored after the first fetch"
+    # A language TMDB has no genre list for (no recording): English names, no error.
+    german = get(catalog_stack, viewer, "/api/movies/238?lang=de")
+    assert german.status_code == 200 and german.json()["genres"] == ["Drama", "Crime"]
+    assert get(catalog_stack, viewer, "/api/shows/1220?lang=es").json()["genres"][0] == "Comedia"
