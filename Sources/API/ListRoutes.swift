@@ -10,6 +10,8 @@ public protocol ListCatalog: Sendable {
     func list(slug: String) throws(CatalogFailure) -> (id: Int, items: [MediaSummary])?
     /// Changes whenever the list's members are replaced.
     func version(slug: String) -> Int64
+    /// The list behind `slug`, if it is one we offer.
+    func info(slug: String) -> MediaListInfo?
 }
 
 /// `GET /api/lists` and `GET /api/list/:slug` (reference #28, #29; an unknown slug is a 404,
@@ -100,7 +102,7 @@ struct ListRoutes {
         if let cached = cache.get(key, now: now) { return .json(bytes: cached) }
         let found: (id: Int, items: [MediaSummary])?
         do { found = try catalog.list(slug: slug) } catch { throw CatalogRoutes.apiError(error, notFound: "List not found") }
-        guard let found, let info = catalog.lists.first(where: { $0.slug == slug }) else {
+        guard let found, let info = catalog.info(slug: slug) else {
             throw APIError.handler(status: 404, message: "List not found")
         }
         let items = found.items.map { ItemDTO(summary: $0, language: language) }

@@ -9,11 +9,23 @@ public enum CatalogJobs {
     /// Refreshes every built-in list; returns the number of entries stored.
     public static func refreshLists(configuration: Configuration, logger: Logger) throws -> Int {
         let database = try configuration.openDatabase(maximumReaderCount: 1)
-        let tmdb = configuration.tmdbClient(logger: logger)
+        return try refreshLists(database: database, tmdb: configuration.tmdbClient(logger: logger), logger: logger)
+    }
+
+    /// Refreshes every list (see `DatabaseFirstLists.listsToRefresh`); returns the entries stored.
+    static func refreshLists(database: AppDatabase, tmdb: any ListSource, logger: Logger) throws -> Int {
         var total = 0
-        for info in MediaListInfo.builtIn {
-            total += try DatabaseFirstLists.refresh(info, source: tmdb, database: database)
+        var failed: [String] = []
+        for info in DatabaseFirstLists.listsToRefresh(database: database) {
+            do {
+                total += try DatabaseFirstLists.refresh(info, source: tmdb, database: database)
+            } catch {
+                // One list TMDB cannot serve must not stop the others.
+                failed.append(info.slug)
+                logger.warning("list refresh failed", metadata: ["event": "list_refresh_error", "slug": "\(info.slug)"])
+            }
         }
+        if total == 0 && !failed.isEmpty { throw CatalogError.upstream(status: 0) }
         return total
     }
 

@@ -56,10 +56,8 @@ public enum EngineProcess {
             // List refresh (reference §4.3): hourly, every list, membership replaced atomically.
             let tmdb = configuration.tmdbClient(logger: logger)
             jobs.append(ScheduledJob(name: "list-refresh", interval: 3600) {
-                for info in MediaListInfo.builtIn {
-                    let count = try DatabaseFirstLists.refresh(info, source: tmdb, database: database)
-                    logger.info("list refreshed", metadata: ["event": "list_refresh", "slug": "\(info.slug)", "titles": "\(count)"])
-                }
+                let count = try CatalogJobs.refreshLists(database: database, tmdb: tmdb, logger: logger)
+                logger.info("lists refreshed", metadata: ["event": "list_refresh", "titles": "\(count)"])
             })
             let greedy = configuration.string("EPISODE_SYNC_MODE").uppercased() == "GREEDY"
             jobs.append(ScheduledJob(name: "season-completion", interval: 1) {

@@ -23,12 +23,22 @@ final class DatabaseFirstLists: ListCatalog, @unchecked Sendable {
         self.logger = logger
     }
 
-    var lists: [MediaListInfo] { MediaListInfo.builtIn }
+    /// The original's three lists first, then trending, then one per movie genre we know.
+    var lists: [MediaListInfo] {
+        MediaListInfo.builtIn + MediaListInfo.trending
+            + ((try? database.movieGenres()) ?? []).map { MediaListInfo.genre(id: $0.id, name: $0.name) }
+    }
+
+    func info(slug: String) -> MediaListInfo? {
+        if let known = (MediaListInfo.builtIn + MediaListInfo.trending).first(where: { $0.slug == slug }) { return known }
+        guard let id = MediaListInfo.genreID(of: slug) else { return nil }
+        return lists.first { $0.slug == slug } ?? (id > 0 ? MediaListInfo.genre(id: id, name: "Genre \(id)") : nil)
+    }
 
     func version(slug: String) -> Int64 { (try? database.listVersion(slug: slug)) ?? -1 }
 
     func list(slug: String) throws(CatalogFailure) -> (id: Int, items: [MediaSummary])? {
-        guard let info = MediaListInfo.builtIn.first(where: { $0.slug == slug }) else { return nil }
+        guard let info = info(slug: slug) else { return nil }
         if let stored = try? database.listItems(slug: slug), !stored.items.isEmpty { return stored }
         do throws(CatalogError) {
             _ = try flights.run(slug) { () throws(CatalogError) -> Int in
@@ -46,6 +56,14 @@ final class DatabaseFirstLists: ListCatalog, @unchecked Sendable {
             }
         }
         return try? database.listItems(slug: slug)
+    }
+
+    /// Every list the hourly job refreshes: the built-in and trending lists, and the genre
+    /// lists someone has opened (they exist in the database).
+    static func listsToRefresh(database: AppDatabase) -> [MediaListInfo] {
+        let opened = ((try? database.movieGenres()) ?? []).map { MediaListInfo.genre(id: $0.id, name: $0.name) }
+            .filter { ((try? database.listVersion(slug: $0.slug)) ?? -1) >= 0 }
+        return MediaListInfo.builtIn + MediaListInfo.trending + opened
     }
 
     /// Refreshes one list from TMDB; returns the number of titles stored.

@@ -27,8 +27,14 @@ extension TMDBClient: ListSource {
         case "@@tmdb_shows_popular":
             return ("/discover/tv", [("include_adult", "false"), ("include_null_first_air_dates", "false"), ("language", "en"),
                                      ("page", String(page)), ("sort_by", "popularity.desc"), ("vote_count.gte", "10")], .show)
+        case "@@tmdb_movies_trending":
+            return ("/trending/movie/week", [("language", "en"), ("page", String(page))], .movie)
+        case "@@tmdb_shows_trending":
+            return ("/trending/tv/week", [("language", "en"), ("page", String(page))], .show)
         default:
-            return nil
+            guard let genre = MediaListInfo.genreID(of: slug), genre > 0 else { return nil }
+            return ("/discover/movie", [("include_adult", "false"), ("include_video", "false"), ("language", "en"), ("page", String(page)),
+                                        ("sort_by", "popularity.desc"), ("vote_count.gte", "10"), ("with_genres", String(genre))], .movie)
         }
     }
 

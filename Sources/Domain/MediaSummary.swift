@@ -86,6 +86,23 @@ public struct MediaListInfo: Sendable, Equatable {
         self.kind = kind
     }
 
+    /// Lists beyond the original's: this week's trending movies and shows.
+    public static let trending: [MediaListInfo] = [
+        .init(slug: "@@tmdb_movies_trending", name: "Trending Movies", description: "Movies trending on TMDB this week", kind: .movie),
+        .init(slug: "@@tmdb_shows_trending", name: "Trending TV Shows", description: "TV shows trending on TMDB this week", kind: .show),
+    ]
+
+    /// The list of popular movies of one genre.
+    public static func genre(id: Int, name: String) -> MediaListInfo {
+        .init(slug: "@@tmdb_movies_genre_\(id)", name: "\(name) Movies", description: "Popular \(name.lowercased()) movies from TMDB", kind: .movie)
+    }
+
+    /// The genre id of a genre list's slug.
+    public static func genreID(of slug: String) -> Int? {
+        guard slug.hasPrefix("@@tmdb_movies_genre_") else { return nil }
+        return Int(slug.dropFirst("@@tmdb_movies_genre_".count))
+    }
+
     /// The original's three TMDB lists (reference §2.10).
     public static let builtIn: [MediaListInfo] = [
         .init(slug: "@@tmdb_movies_popular", name: "Popular Movies", description: "List of popular movies from TMDB", kind: .movie),

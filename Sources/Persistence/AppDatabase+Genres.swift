@@ -12,6 +12,17 @@ extension AppDatabase {
         }
     }
 
+    /// Movie genres that have titles and an English name, by name (for the per-genre lists).
+    public func movieGenres() throws -> [(id: Int, name: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT g.genreId AS id, g.name FROM genre_translation g
+                WHERE g.language = 'en' AND EXISTS (SELECT 1 FROM movie_genres_genre j WHERE j.genreId = g.genreId)
+                ORDER BY g.name
+                """).map { ($0["id"], $0["name"]) }
+        }
+    }
+
     /// Stores genre names of one language (only for genres we know).
     public func storeGenreNames(_ names: [Int: String], language: String) throws {
         try writer.write { db in

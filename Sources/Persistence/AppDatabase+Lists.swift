@@ -92,7 +92,7 @@ extension AppDatabase {
                 return nil
             }
             let listId: Int = list["id"]
-            let kind = MediaListInfo.builtIn.first { $0.slug == slug }?.kind ?? .movie
+            let kind = (MediaListInfo.builtIn + MediaListInfo.trending).first { $0.slug == slug }?.kind ?? .movie
             let rows: [Row]
             if kind == .movie {
                 rows = try Row.fetchAll(db.cachedStatement(sql: """

@@ -140,7 +140,9 @@ def test_lists_index(catalog_stack, viewer):
     assert r.status_code == 200
     assert r.json()[0] == {"name": "Popular Movies", "slug": "@@tmdb_movies_popular",
                            "description": "List of popular movies from TMDB", "url": "/list/@@tmdb_movies_popular"}
-    assert [l["slug"] for l in r.json()] == ["@@tmdb_movies_popular", "@@tmdb_movies_top-rated", "@@tmdb_shows_popular"]
+    slugs = [l["slug"] for l in r.json()]
+    assert slugs[:5] == ["@@tmdb_movies_popular", "@@tmdb_movies_top-rated", "@@tmdb_shows_popular",
+                         "@@tmdb_movies_trending", "@@tmdb_shows_trending"]
 
 
 def test_a_list_is_fetched_on_first_access_then_served_from_the_database(catalog_stack, viewer, upstream):
@@ -175,7 +177,7 @@ def test_refresh_job_syncs_every_page_and_keeps_details(catalog_stack, viewer, u
     result = catalog_stack.miauflix("catalog", "refresh-lists",
                                     extra_env={"TMDB_API_URL": f"{upstream.base}/tmdb/3", "TMDB_API_ACCESS_TOKEN": "fixture-token"})
     assert result.returncode == 0, result.stderr
-    assert "Refreshed 180 list entries." in result.stdout
+    assert "Refreshed 200 list entries." in result.stdout, "3 lists x 3 pages of 20 + 2 trending lists of 10"
     popular = get(catalog_stack, viewer, "/api/list/@@tmdb_movies_popular").json()
     assert popular["total"] == 60, "pages 1-3 of the recorded list"
     top = get(catalog_stack, viewer, "/api/list/@@tmdb_movies_top-rated").json()
@@ -322,3 +324,17 @@ def test_genre_names_in_the_asked_language_are_fetched_once(catalog_stack, viewe
     german = get(catalog_stack, viewer, "/api/movies/238?lang=de")
     assert german.status_code == 200 and german.json()["genres"] == ["Drama", "Crime"]
     assert get(catalog_stack, viewer, "/api/shows/1220?lang=es").json()["genres"][0] == "Comedia"
+
+
+def test_trending_and_genre_lists(catalog_stack, viewer):
+    trending = get(catalog_stack, viewer, "/api/list/@@tmdb_movies_trending").json()
+    assert trending["total"] == 10 and trending["list"]["name"] == "Trending Movies"
+    shows = get(catalog_stack, viewer, "/api/list/@@tmdb_shows_trending").json()
+    assert shows["results"][0]["_type"] == "tvshow"
+    index = get(catalog_stack, viewer, "/api/lists").json()
+    drama = next(l for l in index if l["slug"] == "@@tmdb_movies_genre_18")
+    assert drama["name"] == "Drama Movies" and drama["url"] == "/list/@@tmdb_movies_genre_18"
+    page = get(catalog_stack, viewer, "/api/list/@@tmdb_movies_genre_18").json()
+    assert page["total"] == 12 and all("Drama" in item["genres"] for item in page["results"])
+    assert get(catalog_stack, viewer, "/api/list/@@tmdb_movies_genre_0").status_code == 404
+    assert get(catalog_stack, viewer, "/api/list/@@tmdb_movies_genre_x").status_code == 404
