@@ -43,6 +43,39 @@ public enum CatalogJobs {
         return (next.showTmdbId, next.number)
     }
 
+    /// Show change sync (reference §4.4): like movies; a changed show we store gets its details
+    /// (and season list, so new seasons appear) re-fetched and its latest season marked for
+    /// season completion, which is where new episodes land.
+    @discardableResult
+    public static func syncShowChanges(database: AppDatabase, changes: any ChangeSource, shows: any ShowSource,
+                                       now: Date, logger: Logger) throws -> Int {
+        let state = "TMDB_TVShows"
+        var refreshed = 0
+        for chunk in ChangeWindows.chunks(lastSync: try database.lastSync(state), now: now) {
+            var page = 1
+            var pages = 1
+            while page <= pages {
+                let result = try changes.showChanges(start: chunk.start, end: chunk.end, page: page, budget: 10)
+                pages = min(result.totalPages, 500)
+                for tmdbId in try database.storedShowIDs(among: result.ids) {
+                    do {
+                        try database.saveShow(try shows.show(tmdbId: tmdbId, budget: 10), now: now)
+                        try database.markLatestSeasonUnsynced(showTmdbId: tmdbId)
+                        refreshed += 1
+                    } catch CatalogError.notFound {
+                        continue
+                    }
+                }
+                page += 1
+            }
+            try database.setLastSync(state, chunk.end)
+        }
+        if refreshed > 0 {
+            logger.info("show changes synced", metadata: ["event": "show_change_sync", "refreshed": "\(refreshed)"])
+        }
+        return refreshed
+    }
+
     /// Movie change sync (reference §4.4): for every one-day UTC window since the last sync
     /// (at most 14 days back), page through TMDB's change feed and re-fetch the details of
     /// changed movies we store; the bookmark moves after every window, so an interrupted run

@@ -73,6 +73,7 @@ public enum EngineProcess {
             }
             jobs.append(ScheduledJob(name: "metadata-sync", interval: 5400) {
                 try CatalogJobs.syncMovieChanges(database: database, changes: tmdb, movies: tmdb, now: Date(), logger: logger)
+                try CatalogJobs.syncShowChanges(database: database, changes: tmdb, shows: tmdb, now: Date(), logger: logger)
             })
         }
         let scheduler = Scheduler(jobs: jobs, logger: logger)

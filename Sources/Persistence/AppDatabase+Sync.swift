@@ -25,6 +25,25 @@ extension AppDatabase {
         }
     }
 
+    /// Which of these TMDB show ids are stored with details.
+    public func storedShowIDs(among ids: [Int]) throws -> [Int] {
+        guard !ids.isEmpty else { return [] }
+        return try writer.read { db in
+            try Int.fetchAll(db, sql: "SELECT tmdbId FROM tv_show WHERE detailsSyncedAt IS NOT NULL AND tmdbId IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                             arguments: StatementArguments(ids))
+        }
+    }
+
+    /// Marks a show's latest season unsynced, so season completion fetches its new episodes.
+    public func markLatestSeasonUnsynced(showTmdbId: Int) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                UPDATE season SET synced = 0 WHERE id = (
+                    SELECT s.id FROM season s JOIN tv_show t ON t.id = s.tvShowId WHERE t.tmdbId = ? ORDER BY s.seasonNumber DESC LIMIT 1)
+                """, arguments: [showTmdbId])
+        }
+    }
+
     /// Flags a show as being watched (its seasons are then completed in ON_DEMAND mode).
     /// Takes the TMDB id and looks the row up (the original passed it as the internal id).
     public func markWatching(showTmdbId: Int) throws {

@@ -38,9 +38,28 @@ final class FakeTMDB: ShowSource, MovieSource, ChangeSource, @unchecked Sendable
         changePagesAsked.append((ChangeWindows.day(start), page))
         return (page == 1 ? changedIDs : [], 2)
     }
+
+    func showChanges(start: Date, end: Date, page: Int, budget: Double) throws(CatalogError) -> (ids: [Int], totalPages: Int) {
+        (changedIDs, 1)
+    }
 }
 
 @Suite struct CatalogJobsTests {
+    @Test func showChangeSyncRefreshesStoredShowsAndReopensTheirLatestSeason() throws {
+        let database = try AppDatabase.inMemory()
+        let tmdb = FakeTMDB()
+        try database.saveShow(try tmdb.show(tmdbId: 9, budget: 1), now: Date())
+        try database.saveSeason(showTmdbId: 9, try tmdb.season(showTmdbId: 9, number: 1, budget: 1), now: Date())
+        try database.markSeasonSynced(showTmdbId: 9, number: 2)
+        #expect(try database.nextUnsyncedSeason(greedy: true) == nil)
+        tmdb.changedIDs = [9, 10]
+        let now = ISO8601DateFormatter().date(from: "2026-11-29T10:00:00Z")!
+        #expect(try CatalogJobs.syncShowChanges(database: database, changes: tmdb, shows: tmdb, now: now, logger: Logger(label: "t")) == 2)
+        let reopened = try #require(try database.nextUnsyncedSeason(greedy: true))
+        #expect(reopened.showTmdbId == 9 && reopened.number == 2, "the latest season is fetched again")
+        #expect(try database.lastSync("TMDB_TVShows") == now)
+    }
+
     @Test func seasonCompletionDoesOneSeasonPerRunOnlyForWatchedShows() throws {
         let database = try AppDatabase.inMemory()
         let tmdb = FakeTMDB()
