@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // Miauflix: self-hosted streaming. Module layering (docs/architecture.md):
-//   L0 pure logic      WebCore, Domain
+//   L0 pure logic      WebCore, Domain, Bencode, BitTorrentCore
 //   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, SharedMemory, Catalog, Scheduler
 //   L2 features        API, StreamServer
 //   L3 composition     App
@@ -35,6 +35,8 @@ let package = Package(
         // L0
         .target(name: "WebCore", exclude: ["README.md"]),
         .target(name: "Domain", exclude: ["README.md"]),
+        .target(name: "Bencode", exclude: ["README.md"]),
+        .target(name: "BitTorrentCore", dependencies: ["Bencode"], exclude: ["README.md"]),
 
         // L1
         .target(name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], exclude: ["README.md"]),
@@ -87,6 +89,8 @@ let package = Package(
 
         .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
+        .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
+        .testTarget(name: "BitTorrentCoreTests", dependencies: ["BitTorrentCore", "Bencode", "Crypto"], exclude: ["Fixtures"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PersistenceTests", dependencies: [

@@ -18,8 +18,14 @@ build() { # name sources...
 
 build jwt "$repo"/Sources/Crypto/*.swift "$repo/fuzz/FuzzJWT.swift"
 build web "$repo"/Sources/WebCore/*.swift "$repo/fuzz/FuzzWeb.swift"
+# Bencode and BitTorrentCore in one module: drop the cross-module import.
+mkdir -p "$out/torrent-src"
+for f in "$repo"/Sources/Bencode/*.swift "$repo"/Sources/BitTorrentCore/*.swift; do
+    sed '/^import Bencode$/d' "$f" >"$out/torrent-src/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+build torrent "$out"/torrent-src/*.swift "$repo/fuzz/FuzzTorrent.swift"
 
-for target in jwt web; do
+for target in jwt web torrent; do
     mkdir -p "$repo/fuzz/corpus/$target" "$out/corpus-$target"
     (cd "$out" && ./"fuzz-$target" -max_total_time="$seconds" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
         "$out/corpus-$target" "$repo/fuzz/corpus/$target" 2>&1 | tail -n 3)
