@@ -1,4 +1,4 @@
-// libFuzzer target: bencode, metainfo and magnet decoders on arbitrary bytes must never crash,
+// libFuzzer target: bencode, metainfo, magnet and peer-wire decoders on arbitrary bytes must never crash,
 // hang or accept a path that escapes the download folder. Built by fuzz/run.sh into one
 // module with Sources/Bencode and Sources/BitTorrentCore.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -24,5 +24,24 @@ public func fuzzTorrent(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         }
     }
     _ = try? Magnet.parse(String(decoding: bytes, as: UTF8.self))
+    // Peer wire: the same bytes as a stream, fed in two parts split by the first byte.
+    var decoder = PeerWireDecoder(expectHandshake: bytes.first.map { $0 % 2 == 0 } ?? false, maximumMessageLength: 1 << 16)
+    let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+    for part in [Array(bytes[..<cut]), Array(bytes[cut...])] {
+        decoder.feed(part)
+        do {
+            if decoder.awaitingHandshake { _ = try decoder.handshake() }
+            if !decoder.awaitingHandshake {
+                while let message = try decoder.next() {
+                    if case let .extended(id, payload) = message {
+                        _ = id == 0 ? (try? ExtendedHandshake.decode(payload)).map { _ in 0 } : (try? MetadataMessage.decode(payload)).map { _ in 0 }
+                        _ = try? PexMessage.decode(payload)
+                    }
+                }
+            }
+        } catch {
+            break
+        }
+    }
     return 0
 }

@@ -18,10 +18,10 @@ build() { # name sources...
 
 build jwt "$repo"/Sources/Crypto/*.swift "$repo/fuzz/FuzzJWT.swift"
 build web "$repo"/Sources/WebCore/*.swift "$repo/fuzz/FuzzWeb.swift"
-# Bencode and BitTorrentCore in one module: drop the cross-module import.
-mkdir -p "$out/torrent-src"
-for f in "$repo"/Sources/Bencode/*.swift "$repo"/Sources/BitTorrentCore/*.swift; do
-    sed '/^import Bencode$/d' "$f" >"$out/torrent-src/$(basename "$(dirname "$f")")-$(basename "$f")"
+# Bencode, BitTorrentCore and BitTorrentProtocol in one module: drop the cross-module imports.
+rm -rf "$out/torrent-src" && mkdir -p "$out/torrent-src"
+for f in "$repo"/Sources/Bencode/*.swift "$repo"/Sources/BitTorrentCore/*.swift "$repo"/Sources/BitTorrentProtocol/*.swift; do
+    sed -e '/^import Bencode$/d' -e '/^import BitTorrentCore$/d' "$f" >"$out/torrent-src/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
 build torrent "$out"/torrent-src/*.swift "$repo/fuzz/FuzzTorrent.swift"
 
