@@ -43,5 +43,10 @@ public func fuzzTorrent(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
             break
         }
     }
+    // Tracker and DHT answers.
+    _ = try? HTTPTracker.parseAnnounce(bytes)
+    _ = try? HTTPTracker.parseScrape(bytes)
+    _ = try? UDPTracker.parseAnnounce(bytes, transactionID: 9)
+    _ = try? KRPCMessage.decode(bytes)
     return 0
 }
