@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // Miauflix: self-hosted streaming. Module layering (docs/architecture.md):
-//   L0 pure logic      WebCore, Domain, Bencode, BitTorrentCore, BitTorrentProtocol
+//   L0 pure logic      WebCore, Domain, Bencode, BitTorrentCore, BitTorrentProtocol, SwarmLogic
 //   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, SharedMemory, Catalog, Scheduler
 //   L2 features        API, StreamServer
 //   L3 composition     App
@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "Bencode", exclude: ["README.md"]),
         .target(name: "BitTorrentCore", dependencies: ["Bencode"], exclude: ["README.md"]),
         .target(name: "BitTorrentProtocol", dependencies: ["Bencode", "BitTorrentCore"], exclude: ["README.md"]),
+        .target(name: "SwarmLogic", dependencies: ["BitTorrentCore"], exclude: ["README.md"]),
 
         // L1
         .target(name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], exclude: ["README.md"]),
@@ -91,6 +92,7 @@ let package = Package(
         .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
+        .testTarget(name: "SwarmLogicTests", dependencies: ["SwarmLogic", "BitTorrentCore"]),
         .testTarget(name: "BitTorrentProtocolTests", dependencies: ["BitTorrentProtocol", "BitTorrentCore", "Bencode"], exclude: ["Fixtures"]),
         .testTarget(name: "BitTorrentCoreTests", dependencies: ["BitTorrentCore", "Bencode", "Crypto"], exclude: ["Fixtures"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
