@@ -90,3 +90,56 @@ import Testing
         #expect(choker.round([]) { _ in 0 }.isEmpty)
     }
 }
+
+@Suite struct BlockPlannerTests {
+    let geometry = PieceGeometry(totalLength: 2 * 65_536, pieceLength: 65_536)!  // 2 pieces of 4 blocks
+    var all: Bitfield { Bitfield(count: 2, all: true) }
+
+    @Test func pipelinesPerPeerWithoutDuplicates() {
+        var planner = BlockPlanner(geometry: geometry, pipelineDepth: 3)
+        planner.begin(geometry.piece(0)!)
+        let a = planner.fill(peer: 1, peerHas: all, now: 0)
+        #expect(a.count == 3 && planner.outstandingCount(peer: 1) == 3)
+        let b = planner.fill(peer: 2, peerHas: all, now: 0)
+        #expect(b == [.request(peer: 2, block: geometry.blocks(of: geometry.piece(0)!)[3])], "only the block nobody asked for")
+        #expect(planner.fill(peer: 1, peerHas: all, now: 0).isEmpty, "pipeline full")
+    }
+
+    @Test func completionCancelsEndgameDuplicates() {
+        var planner = BlockPlanner(geometry: geometry, pipelineDepth: 8)
+        let piece = geometry.piece(1)!
+        planner.begin(piece)
+        _ = planner.fill(peer: 1, peerHas: all, now: 0)
+        let duplicates = planner.fill(peer: 2, peerHas: all, now: 0, endgame: true)
+        #expect(duplicates.count == 4)
+        var complete = false
+        for block in geometry.blocks(of: piece) {
+            let result = planner.received(block, from: 1)
+            #expect(result.actions == [.cancel(peer: 2, block: block)])
+            complete = result.pieceComplete
+        }
+        #expect(complete && planner.activePieces.isEmpty)
+        #expect(planner.received(geometry.blocks(of: piece)[0], from: 2).actions.isEmpty, "late duplicate ignored")
+    }
+
+    @Test func timeoutsFreeBlocksAndReportSlowPeers() {
+        var planner = BlockPlanner(geometry: geometry, pipelineDepth: 4, timeout: 20)
+        planner.begin(geometry.piece(0)!)
+        _ = planner.fill(peer: 7, peerHas: all, now: 0)
+        #expect(planner.expire(now: 10).isEmpty)
+        let expired = planner.expire(now: 25)
+        #expect(expired.first == .slowPeer(peer: 7) && expired.count == 5)
+        #expect(planner.fill(peer: 8, peerHas: all, now: 25).count == 4, "a faster peer takes the blocks over")
+    }
+
+    @Test func hashFailureRequestsEverythingAgain() {
+        var planner = BlockPlanner(geometry: geometry, pipelineDepth: 8)
+        let piece = geometry.piece(0)!
+        planner.begin(piece)
+        _ = planner.fill(peer: 1, peerHas: all, now: 0)
+        for block in geometry.blocks(of: piece) { _ = planner.received(block, from: 1) }
+        planner.failed(piece)
+        planner.peerGone(1)
+        #expect(planner.fill(peer: 2, peerHas: all, now: 1).count == 4)
+    }
+}
