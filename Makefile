@@ -27,7 +27,7 @@ test:
 	scripts/install-deps.sh test
 	swift build --build-tests
 	$(MAKE) unit e2e
-	fuzz/run.sh $(or $(FUZZ_SECONDS),10)
+	fuzz/run.sh $(or $(FUZZ_SECONDS),30)
 
 unit:
 	swift test --skip-build
@@ -44,6 +44,7 @@ bench:
 	bench/api-floor.sh
 	bench/auth.sh
 	bench/catalog.sh
+	bench/codec.sh
 
 clean:
 	rm -rf .build

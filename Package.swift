@@ -89,6 +89,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
 
+        // Benchmark helper for bench/codec.sh (not part of the product).
+        .executableTarget(name: "CodecBench", dependencies: ["Bencode", "BitTorrentProtocol"]),
+
         .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),

@@ -44,8 +44,11 @@ public struct BNode: Sendable, Equatable {
 
     /// The value of `key` in a dictionary.
     public subscript(key: String) -> BNode? {
-        guard let entries = dictionary else { return nil }
+        guard case let .dictionary(entries) = kind else { return nil }
         let wanted = Array(key.utf8)
-        return entries.first { $0.key == wanted }?.value
+        for index in entries.indices where entries[index].key == wanted {
+            return entries[index].value
+        }
+        return nil
     }
 }

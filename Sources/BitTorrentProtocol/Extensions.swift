@@ -34,16 +34,24 @@ public struct ExtendedHandshake: Sendable, Equatable {
     }
 
     public static func decode(_ payload: [UInt8]) throws(PeerWireError) -> ExtendedHandshake {
-        guard let root = try? BencodeDecoder().decode(payload), root.dictionary != nil else { throw .badExtendedPayload }
+        let root: BNode
+        do { root = try BencodeDecoder().decode(payload) } catch { throw .badExtendedPayload }
+        guard root.dictionary != nil else { throw .badExtendedPayload }
         var extensions: [String: UInt8] = [:]
-        for entry in root["m"]?.dictionary ?? [] {
-            guard let name = String(validating: entry.key, as: UTF8.self), let id = entry.value.integer, id >= 0, id <= 255 else { continue }
-            if id > 0 { extensions[name] = UInt8(id) }
+        if let table = root["m"], let entries = table.dictionary {
+            for entry in entries {
+                guard let name = String(validating: entry.key, as: UTF8.self), let id = entry.value.integer else { continue }
+                if id > 0 && id <= 255 { extensions[name] = UInt8(id) }
+            }
         }
-        let size = root["metadata_size"]?.integer.flatMap { $0 > 0 && $0 <= Int64(maximumMetadataSize) ? Int($0) : nil }
-        let port = root["p"]?.integer.flatMap { $0 > 0 && $0 <= 65535 ? UInt16($0) : nil }
-        let reqq = root["reqq"]?.integer.flatMap { $0 > 0 && $0 <= 100_000 ? Int($0) : nil }
-        return ExtendedHandshake(extensions: extensions, metadataSize: size, client: root["v"]?.string, listenPort: port, requestQueue: reqq)
+        var size: Int?
+        if let value = root["metadata_size"]?.integer, value > 0, value <= Int64(maximumMetadataSize) { size = Int(value) }
+        var port: UInt16?
+        if let value = root["p"]?.integer, value > 0, value <= 65535 { port = UInt16(value) }
+        var reqq: Int?
+        if let value = root["reqq"]?.integer, value > 0, value <= 100_000 { reqq = Int(value) }
+        let client = root["v"]?.string
+        return ExtendedHandshake(extensions: extensions, metadataSize: size, client: client, listenPort: port, requestQueue: reqq)
     }
 }
 

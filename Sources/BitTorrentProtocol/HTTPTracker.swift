@@ -76,26 +76,12 @@ public enum HTTPTracker {
     }
 
     public static func parseAnnounce(_ body: [UInt8]) throws(TrackerError) -> AnnounceResponse {
-        guard let root = try? BencodeDecoder().decode(body), root.dictionary != nil else { throw .malformed }
-        if let reason = root["failure reason"]?.string { throw .failure(String(reason.prefix(200))) }
-        guard let interval = root["interval"]?.integer, interval > 0, interval < 86400 * 7 else { throw .malformed }
-        var peers: [String] = []
-        if let compact = root["peers"]?.bytes {
-            guard compact.count % 6 == 0 else { throw .malformed }
-            peers = stride(from: 0, to: compact.count, by: 6).compactMap { CompactPeer(bytes: Array(compact[$0..<($0 + 6)]))?.description }
-        } else if let list = root["peers"]?.list {
-            for peer in list {
-                guard let ip = peer["ip"]?.string, let port = peer["port"]?.integer, port > 0, port < 65536, ip.count <= 45 else { continue }
-                peers.append(ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)")
-            }
-        }
-        if let v6 = root["peers6"]?.bytes, v6.count % 18 == 0 {
-            for offset in stride(from: 0, to: v6.count, by: 18) {
-                let chunk = Array(v6[offset..<(offset + 18)])
-                let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(chunk[$0]) << 8 | UInt16(chunk[$0 + 1]), radix: 16) }
-                peers.append("[\(groups.joined(separator: ":"))]:\(UInt16(chunk[16]) << 8 | UInt16(chunk[17]))")
-            }
-        }
+        let root = try decodeRoot(body)
+        let reason = root["failure reason"]?.string
+        if let reason { throw .failure(String(reason.prefix(200))) }
+        let intervalValue = root["interval"]?.integer
+        guard let interval = intervalValue, interval > 0, interval < 86400 * 7 else { throw .malformed }
+        let peers = try Self.peers(of: root)
         return AnnounceResponse(interval: Int(interval), minInterval: root["min interval"]?.integer.map(Int.init),
                                 seeders: root["complete"]?.integer.map(Int.init), leechers: root["incomplete"]?.integer.map(Int.init),
                                 peers: Array(peers.prefix(1000)))
@@ -103,8 +89,9 @@ public enum HTTPTracker {
 
     /// Seeders, leechers and completed downloads per info-hash.
     public static func parseScrape(_ body: [UInt8]) throws(TrackerError) -> [InfoHash: (seeders: Int, leechers: Int, completed: Int)] {
-        guard let root = try? BencodeDecoder().decode(body), root.dictionary != nil else { throw .malformed }
-        if let reason = root["failure reason"]?.string { throw .failure(String(reason.prefix(200))) }
+        let root = try decodeRoot(body)
+        let reason = root["failure reason"]?.string
+        if let reason { throw .failure(String(reason.prefix(200))) }
         var result: [InfoHash: (Int, Int, Int)] = [:]
         for entry in root["files"]?.dictionary ?? [] {
             guard let hash = InfoHash(bytes: entry.key) else { continue }
@@ -112,6 +99,50 @@ public enum HTTPTracker {
                             Int(entry.value["downloaded"]?.integer ?? 0))
         }
         return result
+    }
+
+    /// Peers from `peers` (compact or dictionaries) and `peers6`.
+    static func peers(of root: BNode) throws(TrackerError) -> [String] {
+        var peers: [String] = []
+        var malformed = false
+        let node = root["peers"]
+        switch node?.kind {
+        case let .bytes(compact):
+            if compact.count % 6 == 0 {
+                for offset in stride(from: 0, to: compact.count, by: 6) {
+                    if let peer = CompactPeer(bytes: Array(compact[offset..<(offset + 6)])) { peers.append(peer.description) }
+                }
+            } else {
+                malformed = true
+            }
+        case let .list(list):
+            for peer in list {
+                let ip = peer["ip"]?.string ?? ""
+                let port = peer["port"]?.integer ?? 0
+                guard !ip.isEmpty, ip.count <= 45, port > 0, port < 65536 else { continue }
+                peers.append(ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)")
+            }
+        default:
+            break
+        }
+        if malformed { throw .malformed }
+        let v6 = root["peers6"]?.bytes ?? []
+        if v6.count % 18 == 0 {
+            for offset in stride(from: 0, to: v6.count, by: 18) {
+                let chunk = Array(v6[offset..<(offset + 18)])
+                let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(chunk[$0]) << 8 | UInt16(chunk[$0 + 1]), radix: 16) }
+                peers.append("[\(groups.joined(separator: ":"))]:\(UInt16(chunk[16]) << 8 | UInt16(chunk[17]))")
+            }
+        }
+        return peers
+    }
+
+    /// The root dictionary of a tracker answer.
+    static func decodeRoot(_ body: [UInt8]) throws(TrackerError) -> BNode {
+        let root: BNode
+        do { root = try BencodeDecoder().decode(body) } catch { throw .malformed }
+        guard case .dictionary = root.kind else { throw .malformed }
+        return root
     }
 
     static func percent(_ bytes: [UInt8]) -> String {
