@@ -2,7 +2,7 @@
 //
 // Miauflix: self-hosted streaming. Module layering (docs/architecture.md):
 //   L0 pure logic      WebCore, Domain, Bencode, BitTorrentCore, BitTorrentProtocol, SwarmLogic
-//   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, SharedMemory, Catalog, Scheduler
+//   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, SharedMemory, Catalog, TorrentEngine, Scheduler
 //   L2 features        API, StreamServer
 //   L3 composition     App
 //   L4 executable      MiauflixCLI (product `miauflix`)
@@ -52,6 +52,7 @@ let package = Package(
             "CFastCGI", "WebCore",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
+        .target(name: "TorrentEngine", dependencies: ["BitTorrentCore", "Crypto"], exclude: ["README.md"]),
         .target(name: "Catalog", dependencies: [
             "Domain", "HTTPClient", .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
@@ -106,6 +107,7 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: [
             "FastCGI", "WebCore", "CFastCGI", .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "TorrentEngineTests", dependencies: ["TorrentEngine", "BitTorrentCore", "Bencode", "Crypto"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Domain"]),
         .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory", "WebCore"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", .product(name: "Logging", package: "swift-log")]),
