@@ -63,7 +63,7 @@ let package = Package(
 
         // L2
         .target(name: "API", dependencies: [
-            "WebCore", "Domain", "Crypto", "Persistence", "Catalog",
+            "WebCore", "Domain", "Crypto", "Persistence", "Catalog", "BitTorrentCore",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         .target(name: "StreamServer", dependencies: [

@@ -30,6 +30,12 @@ public struct APIEnvironment: Sendable {
     public var search: (any TitleSearch)?
     /// Trakt accounts.
     public var trakt: (any TraktAccounts)?
+    /// The field cipher of `SOURCE_SECURITY_KEY` (source columns).
+    public var sourceCipher: FieldCipher?
+    /// `STREAM_TOKEN_SECRET`: HMAC key of stored streaming keys.
+    public var streamKeySecret: String = ""
+    /// `STREAM_TOKEN_EXPIRATION` in seconds.
+    public var streamKeyTTL: Int = 6 * 3600
     /// Password hashing parameters.
     public var hasher: PasswordHasher
     /// Time.

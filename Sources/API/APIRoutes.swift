@@ -31,6 +31,11 @@ public enum APIRoutes {
         }
         if let movies = environment.movies {
             CatalogRoutes(catalog: movies, clock: environment.clock).register(&routes)
+            if let database = environment.database {
+                let auth = AuthRoutes(environment: environment, database: database, cookies: SessionCookies(settings: environment.auth),
+                                      audit: environment.audit)
+                StreamKeyRoutes(environment: environment, database: database, movies: movies, auth: auth).register(&routes)
+            }
         }
         if let search = environment.search {
             SearchRoutes(search: search).register(&routes)

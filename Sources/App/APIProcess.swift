@@ -51,6 +51,9 @@ public enum APIProcess {
         withCatalog.lists = DatabaseFirstLists(database: database, source: tmdb, budget: 3, logger: logger)
         withCatalog.shows = DatabaseFirstShows(database: database, source: tmdb, budget: 3, genreNames: tmdb)
         withCatalog.search = CatalogSearch(database: database, source: tmdb, budget: 2)
+        withCatalog.sourceCipher = configuration.fieldCipher
+        withCatalog.streamKeySecret = configuration.string("STREAM_TOKEN_SECRET")
+        withCatalog.streamKeyTTL = configuration.seconds("STREAM_TOKEN_EXPIRATION")
         withCatalog.trakt = TraktAccountStore(client: configuration.traktClient(logger: logger), database: database,
                                               cipher: configuration.fieldCipher)
         let responder = APIRoutes.makeResponder(withCatalog)

@@ -47,6 +47,7 @@ public enum EngineProcess {
                 let sessions = try database.deleteExpiredSessions(now: now)
                 let audit = try database.deleteAudit(before: now.addingTimeInterval(-retentionDays * 86400))
                 try database.deleteExpiredResponses(now: now)
+                try database.deleteExpiredStreamingKeys(now: now)
                 logger.info("cleanup done", metadata: ["event": "cleanup", "sessions": "\(sessions)", "audit_rows": "\(audit)"])
             },
         ]

@@ -59,6 +59,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration005ResponseCache.identifier) { db in
             try db.execute(sql: Migration005ResponseCache.sql)
         }
+        migrator.registerMigration(Migration006StreamIntents.identifier) { db in
+            try db.execute(sql: Migration006StreamIntents.sql)
+        }
         return migrator
     }
 

@@ -338,3 +338,82 @@ def test_trending_and_genre_lists(catalog_stack, viewer):
     assert page["total"] == 12 and all("Drama" in item["genres"] for item in page["results"])
     assert get(catalog_stack, viewer, "/api/list/@@tmdb_movies_genre_0").status_code == 404
     assert get(catalog_stack, viewer, "/api/list/@@tmdb_movies_genre_x").status_code == 404
+
+
+def test_watch_now_and_manual_sources(catalog_stack, viewer, upstream):
+    import base64
+    from pathlib import Path
+    jar, sid = viewer
+    h = {"X-Session-Id": sid}
+    url = catalog_stack.url
+    movie = get(catalog_stack, viewer, "/api/movies/680").json()
+    none = jar.post(url("/api/movies/680/auto"), headers=h, verify=False)
+    assert none.status_code == 404 and none.json() == {"error": "No sources available for this movie"}
+
+    magnet = "magnet:?xt=urn:btih:2a46e81493f3181e7826d0f6022dfc4e3729455d&dn=movie"
+    r = jar.post(url("/api/admin/movies/680/sources"), headers=h, json={"magnet": magnet}, verify=False)
+    assert r.status_code == 201 and r.json()["hasDataFile"] is False, r.text
+    no_file = jar.post(url("/api/movies/680/auto"), headers=h, verify=False)
+    assert no_file.status_code == 404 and no_file.json() == {"error": "No suitable quality source available"}
+    assert jar.post(url("/api/movies/680/FHD"), headers=h, verify=False).json() == {"error": "No FHD quality source available"}
+
+    torrent = (Path(__file__).resolve().parents[1] / "BitTorrentCoreTests/Fixtures/mktorrent-multi-private.torrent").read_bytes()
+    added = jar.post(url("/api/admin/movies/680/sources"), headers=h, verify=False,
+                     json={"torrent": base64.b64encode(torrent).decode(), "quality": "FHD"})
+    assert added.status_code == 201 and added.json()["hasDataFile"] is True and added.json()["size"] == 1352363
+    dup = jar.post(url("/api/admin/movies/680/sources"), headers=h, verify=False, json={"torrent": base64.b64encode(torrent).decode()})
+    assert dup.status_code == 409
+
+    key = jar.post(url("/api/movies/680/auto"), headers=h, verify=False)
+    assert key.status_code == 200, key.text
+    body = key.json()
+    user_id, random_part = body["streamingKey"].split(":")
+    assert len(random_part) == 40 and body["quality"] == "FHD" and body["size"] == 1352363 and body["expiresAt"].endswith("Z")
+    fallback = jar.post(url("/api/movies/680/4K"), headers=h, verify=False).json()
+    assert fallback["quality"] == "FHD", "no 4K: the best source is used"
+
+    db = sqlite3.connect(catalog_stack.data_dir / "miauflix.sqlite", timeout=10)
+    hashes = [r[0] for r in db.execute("SELECT keyHash FROM streaming_key")]
+    assert len(hashes) == 2 and all(len(x) == 64 and random_part not in x for x in hashes)
+    assert db.execute("SELECT COUNT(*) FROM stream_intent WHERE consumedAt IS NULL").fetchone()[0] == 2
+    for ih, ml, file in db.execute("SELECT ih, ml, file FROM movie_source"):
+        assert "2a46e814" not in ih and not ml.startswith("magnet:"), "encrypted at rest"
+        assert file is None or b"announce" not in file
+    listed = get(catalog_stack, viewer, "/api/movies/680?includeSources=true").json()["sources"]
+    assert sorted((s["quality"] or "", s["hasDataFile"]) for s in listed) == [("", False), ("FHD", True)]
+
+
+@pytest.mark.parametrize("body", [
+    {"magnet": "magnet:?xt=urn:btih:nothex"},
+    {"torrent": "!!!not base64!!!"},
+    {"torrent": "ZDQ6aW5mb2Q2Omxlbmd0aGktMWVlZQ=="},
+    {"magnet": "magnet:?xt=urn:btih:2a46e81493f3181e7826d0f6022dfc4e3729455d", "torrent": "AAAA"},
+    {},
+    {"magnet": "magnet:?xt=urn:btih:2a46e81493f3181e7826d0f6022dfc4e3729455d", "quality": "12K"},
+])
+def test_manual_source_validation(catalog_stack, viewer, body):
+    jar, sid = viewer
+    r = jar.post(catalog_stack.url("/api/admin/movies/278/sources"), headers={"X-Session-Id": sid, "X-Force-RateLimit": "false"},
+                 json=body, verify=False)
+    assert r.status_code == 400, r.text
+
+
+def test_traversal_torrent_is_refused(catalog_stack, viewer):
+    import base64
+    evil = (b"d4:infod5:filesld6:lengthi1e4:pathl2:..6:passwdeee4:name1:x12:piece lengthi16384e6:pieces20:"
+            + b"A" * 20 + b"ee")
+    jar, sid = viewer
+    r = jar.post(catalog_stack.url("/api/admin/movies/278/sources"), headers={"X-Session-Id": sid}, verify=False,
+                 json={"torrent": base64.b64encode(evil).decode()})
+    assert r.status_code == 400 and "torrent" in r.text
+
+
+def test_guests_cannot_stream(catalog_stack, viewer):
+    jar, sid = viewer
+    r = jar.post(catalog_stack.url("/api/auth/users"), headers={"X-Session-Id": sid}, verify=False,
+                 json={"email": "little@home.lan", "password": "correct horse battery", "role": "guest"})
+    assert r.status_code in (201, 409)
+    guest = requests.Session()
+    _, gsid = catalog_stack.login("little@home.lan", "correct horse battery", session=guest)
+    denied = guest.post(catalog_stack.url("/api/movies/278/auto"), headers={"X-Session-Id": gsid}, verify=False)
+    assert denied.status_code == 403

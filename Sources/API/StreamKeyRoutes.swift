@@ -1,0 +1,143 @@
+import BitTorrentCore
+import Crypto
+import Domain
+import Foundation
+import Persistence
+import WebCore
+
+/// Watch Now and manual sources:
+/// - `POST /api/movies/:tmdbId/:quality` (reference #17) issues a streaming key for the best
+///   streamable source and records the intent for the engine. Fixes: the key is ≥ 240 random
+///   bits stored only as HMAC-SHA256, bound to user + movie + source, and `expiresAt` is the
+///   real expiry (`STREAM_TOKEN_EXPIRATION`); guests get 403.
+/// - `POST /api/admin/movies/:tmdbId/sources` (new) attaches a magnet or an uploaded .torrent
+///   to a title the directories miss; the .torrent is validated (bounded decoder, path
+///   sanitizer, geometry) and stored encrypted.
+struct StreamKeyRoutes {
+    let environment: APIEnvironment
+    let database: AppDatabase
+    let movies: any MovieCatalog
+    let auth: AuthRoutes
+
+    static let qualities = ["auto", "8K", "4K", "2K", "FHD", "HD", "SD"]
+
+    struct KeyDTO: Encodable {
+        var streamingKey: String
+        var quality: String?
+        var size: Int
+        var videoCodec: String?
+        var broadcasters: Int?
+        var watchers: Int?
+        var expiresAt: String
+
+        enum Keys: String, CodingKey { case streamingKey, quality, size, videoCodec, broadcasters, watchers, expiresAt }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(streamingKey, forKey: .streamingKey)
+            try c.encode(quality, forKey: .quality)
+            try c.encode(size, forKey: .size)
+            try c.encode(videoCodec, forKey: .videoCodec)
+            try c.encode(broadcasters, forKey: .broadcasters)
+            try c.encode(watchers, forKey: .watchers)
+            try c.encode(expiresAt, forKey: .expiresAt)
+        }
+    }
+
+    struct ManualSource: Decodable {
+        var magnet: String?
+        var torrent: String?
+        var quality: String?
+    }
+
+    func register(_ routes: inout RouteBuilder) {
+        routes.on("POST", "/api/movies/:tmdbId/:quality", limit: 5, access: .member) { try watch($0) }
+        routes.on("POST", "/api/admin/movies/:tmdbId/sources", limit: 1, access: .admin) { try addSource($0) }
+    }
+
+    func movie(_ request: Request) throws -> Movie {
+        let id = try CatalogRoutes.tmdbID(request.parameter("tmdbId"))
+        do { return try movies.movie(tmdbId: id, language: "en") } catch {
+            throw CatalogRoutes.apiError(error, notFound: "Movie not found")
+        }
+    }
+
+    func watch(_ request: Request) throws -> Response {
+        guard let quality = Self.qualities.first(where: { $0.lowercased() == (request.parameter("quality") ?? "").lowercased() }) else {
+            throw APIError.validation([ValidationIssue(path: ["quality"], code: "invalid_value", message: "quality must be one of \(Self.qualities.joined(separator: ", "))")])
+        }
+        _ = try CatalogRoutes.language(request)
+        guard let identity = request.identity else { throw APIError.unauthorized(detail: "Authentication required") }
+        let movie = try movie(request)
+        guard try database.sourceCount(movieId: movie.id) > 0 else {
+            throw APIError.handler(status: 404, message: "No sources available for this movie")
+        }
+        let streamable = try database.streamableSources(movieId: movie.id)
+        let chosen = quality == "auto" ? streamable.first
+            : (streamable.first { $0.quality?.lowercased() == quality.lowercased() } ?? streamable.first)
+        guard let source = chosen else {
+            throw APIError.handler(status: 404, message: quality == "auto" ? "No suitable quality source available" : "No \(quality) quality source available")
+        }
+        let key = identity.userId + ":" + Encoding.base64URL(SecureRandom.bytes(30))
+        let now = environment.clock.now()
+        let expiresAt = now.addingTimeInterval(Double(environment.streamKeyTTL))
+        try database.issueStreamingKey(keyHash: Self.hash(key, secret: environment.streamKeySecret), userId: identity.userId,
+                                       movieId: movie.id, sourceId: source.id, expiresAt: expiresAt, now: now)
+        return .json(KeyDTO(streamingKey: key, quality: source.quality, size: source.size, videoCodec: source.videoCodec,
+                            broadcasters: source.broadcasters, watchers: source.watchers,
+                            expiresAt: ISO8601DateFormatter().string(from: expiresAt)))
+    }
+
+    /// The stored form of a streaming key.
+    static func hash(_ key: String, secret: String) -> String {
+        Encoding.hex(Digest.hmacSHA256(key: Array(secret.utf8), data: Array(key.utf8)))
+    }
+
+    func addSource(_ request: Request) throws -> Response {
+        guard let cipher = environment.sourceCipher else { throw APIError.notConfigured(service: "SOURCE") }
+        let body = try Body.decode(ManualSource.self, from: request)
+        let movie = try movie(request)
+        var quality: Int?
+        if let name = body.quality {
+            guard let index = AppDatabase.qualities.firstIndex(where: { $0.lowercased() == name.lowercased() }) else {
+                throw APIError.validation([ValidationIssue(path: ["quality"], code: "invalid_value", message: "quality must be one of \(AppDatabase.qualities.joined(separator: ", "))")])
+            }
+            quality = index
+        }
+        let infoHash: InfoHash
+        var magnet: Magnet
+        var torrentBytes: [UInt8]?
+        var size: Int64 = 0
+        switch (body.magnet, body.torrent) {
+        case let (link?, nil):
+            do { magnet = try Magnet.parse(link) } catch {
+                throw APIError.validation([ValidationIssue(path: ["magnet"], code: "invalid_format", message: "Not a valid magnet link (\(error))")])
+            }
+            infoHash = magnet.infoHash
+        case let (nil, encoded?):
+            guard let bytes = Encoding.fromBase64(encoded), !bytes.isEmpty else {
+                throw APIError.validation([ValidationIssue(path: ["torrent"], code: "invalid_format", message: "torrent must be base64")])
+            }
+            let metainfo: Metainfo
+            do { metainfo = try Metainfo.parse(bytes, sha1: { Digest.sha1($0) }) } catch {
+                throw APIError.validation([ValidationIssue(path: ["torrent"], code: "invalid_torrent", message: "Not a valid .torrent: \(error)")])
+            }
+            infoHash = metainfo.infoHash
+            magnet = Magnet(infoHash: infoHash, displayName: metainfo.name, trackers: metainfo.trackerTiers.flatMap { $0 })
+            torrentBytes = bytes
+            size = metainfo.totalLength
+        default:
+            throw APIError.validation([ValidationIssue(path: [], code: "custom", message: "Send exactly one of magnet or torrent")])
+        }
+        let id = try database.addMovieSource(
+            movieId: movie.id, encryptedInfoHash: cipher.encryptString(infoHash.hex, deterministic: true),
+            encryptedMagnet: cipher.encryptString(magnet.uri), encryptedURL: nil,
+            encryptedFile: torrentBytes.map { Data(cipher.encrypt($0)) }, quality: quality, size: size, videoCodec: nil,
+            provider: "MANUAL", now: environment.clock.now())
+        guard let id else { throw APIError.handler(status: 409, message: "This source is already attached to the movie") }
+        auth.event(.userUpdate, .info, "Admin attached a source to movie \(movie.tmdbId)", email: request.identity?.email, request: request,
+                   extra: ["tmdbId": .int(movie.tmdbId), "sourceId": .int(id)])
+        return .json(MovieSourceDTO(id: id, quality: quality.map { AppDatabase.qualities[$0] }, size: Int(size), videoCodec: nil,
+                                    broadcasters: nil, watchers: nil, source: nil, hasDataFile: torrentBytes != nil), status: 201)
+    }
+}
