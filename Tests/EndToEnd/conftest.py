@@ -182,3 +182,13 @@ def catalog_stack(upstream):
             yield s
         finally:
             s.stop()
+
+
+def audit_until(jar, stack, sid, query, predicate, timeout=5):
+    """Audit rows are written by each worker's batch writer (at most 200 ms late), and the
+    query may land on another worker: poll until `predicate(body)` holds."""
+    def fetch():
+        body = jar.get(stack.url("/api/admin/audit?" + query), headers={"X-Session-Id": sid}, verify=False, timeout=10).json()
+        return body if predicate(body) else None
+    return wait_until(fetch, timeout, interval=0.1) or jar.get(
+        stack.url("/api/admin/audit?" + query), headers={"X-Session-Id": sid}, verify=False, timeout=10).json()

@@ -10,7 +10,7 @@ import jwt as pyjwt
 import pytest
 import requests
 
-from conftest import wait_until
+from conftest import audit_until, wait_until
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 FORCE = {"X-Force-RateLimit": "true"}
@@ -509,7 +509,7 @@ def test_config_change_is_encrypted_audited_and_survives_a_reload(stack, admin):
     entry = next(e for e in ajar.get(stack.url("/api/config"), headers=headers(asid), verify=False).json()
                  if e["key"] == "TMDB_API_ACCESS_TOKEN")
     assert entry["value"] == "tmdb****" and entry["hasValue"] is True
-    audit = ajar.get(stack.url("/api/admin/audit?eventType=CONFIGURATION_CHANGE"), headers=headers(asid), verify=False).json()
+    audit = audit_until(ajar, stack, asid, "eventType=CONFIGURATION_CHANGE", lambda b: b["total"] >= 1)
     assert audit["total"] >= 1 and "tmdb-token-abcdef" not in json.dumps(audit)
     restart = ajar.post(stack.url("/api/config/tmdb/restart"), headers=headers(asid), verify=False)
     assert restart.status_code == 200 and restart.json()["success"] is True
@@ -531,7 +531,7 @@ def test_audit_log_query(stack, admin):
     assert "__miauflix_rt_" not in everything or "REDACTED" in everything
     paged = ajar.get(stack.url("/api/admin/audit?limit=2&page=2"), headers=h, verify=False).json()
     assert paged["limit"] == 2 and paged["page"] == 2 and len(paged["items"]) <= 2
-    logins = ajar.get(stack.url("/api/admin/audit?eventType=LOGIN&severity=info"), headers=h, verify=False).json()
+    logins = audit_until(ajar, stack, asid, "eventType=LOGIN&severity=info", lambda b: b["total"] >= 1)
     assert all(i["eventType"] == "LOGIN" for i in logins["items"]) and logins["total"] >= 1
     assert ajar.get(stack.url("/api/admin/audit?severity=LOUD"), headers=h, verify=False).status_code == 400
     assert ajar.get(stack.url("/api/admin/audit?from=yesterday"), headers=h, verify=False).status_code == 400
@@ -565,7 +565,10 @@ def test_api_access_rows_cover_changes_and_failures_not_page_views(stack, admin)
     ajar.get(stack.url("/api/auth/session?marker=view"), headers=h, verify=False)
     ajar.get(stack.url("/api/nope?marker=missing"), headers=h, verify=False)
     ajar.post(stack.url("/api/auth/logout/" + "C" * 22 + "?marker=write"), verify=False)
-    rows = ajar.get(stack.url("/api/admin/audit?eventType=API_ACCESS&limit=500"), headers=h, verify=False).json()["items"]
-    markers = {r["metadata"]["query"].get("marker") for r in rows if isinstance(r["metadata"].get("query"), dict)}
+    def markers_of(body):
+        return {r["metadata"]["query"].get("marker") for r in body["items"] if isinstance(r["metadata"].get("query"), dict)}
+
+    body = audit_until(ajar, stack, asid, "eventType=API_ACCESS&limit=500", lambda b: {"write", "missing"} <= markers_of(b))
+    markers = markers_of(body)
     assert "write" in markers and "missing" in markers
     assert "view" not in markers, "AUDIT_API_ACCESS=writes (default) skips successful reads"

@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 import requests
 
-from conftest import Stack
+from conftest import Stack, audit_until
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,8 @@ def test_unlinked_account_cannot_log_in_then_links_and_logs_in(catalog_stack, me
     login = catalog_stack.request("POST", "/api/auth/login/trakt", json={"deviceCode": "abc"})
     assert login.status_code == 200 and login.json()["user"]["email"] == "trakt-fan@home.lan"
     assert login.raw.headers.getlist("Set-Cookie")[0].startswith("__miauflix_at_" + login.json()["session"])
-    audit = admin.get(catalog_stack.url("/api/admin/audit?eventType=LOGIN&user=trakt-fan@home.lan"),
-                      headers={"X-Session-Id": asid}, verify=False).json()
+    audit = audit_until(admin, catalog_stack, asid, "eventType=LOGIN&user=trakt-fan@home.lan",
+                        lambda b: any("Trakt" in item["description"] for item in b["items"]))
     assert any("Trakt" in item["description"] for item in audit["items"]), "Trakt logins are audited"
 
 
