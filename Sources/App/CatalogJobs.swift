@@ -49,30 +49,14 @@ public enum CatalogJobs {
     @discardableResult
     public static func syncShowChanges(database: AppDatabase, changes: any ChangeSource, shows: any ShowSource,
                                        now: Date, logger: Logger) throws -> Int {
-        let state = "TMDB_TVShows"
-        var refreshed = 0
-        for chunk in ChangeWindows.chunks(lastSync: try database.lastSync(state), now: now) {
-            var page = 1
-            var pages = 1
-            while page <= pages {
-                let result = try changes.showChanges(start: chunk.start, end: chunk.end, page: page, budget: 10)
-                pages = min(result.totalPages, 500)
-                for tmdbId in try database.storedShowIDs(among: result.ids) {
-                    do {
-                        try database.saveShow(try shows.show(tmdbId: tmdbId, budget: 10), now: now)
-                        try database.markLatestSeasonUnsynced(showTmdbId: tmdbId)
-                        refreshed += 1
-                    } catch CatalogError.notFound {
-                        continue
-                    }
-                }
-                page += 1
-            }
-            try database.setLastSync(state, chunk.end)
-        }
-        if refreshed > 0 {
-            logger.info("show changes synced", metadata: ["event": "show_change_sync", "refreshed": "\(refreshed)"])
-        }
+        let refreshed = try syncChanges(state: "TMDB_TVShows", database: database, now: now,
+                                        page: { start, end, page in try changes.showChanges(start: start, end: end, page: page, budget: 10) },
+                                        stored: database.storedShowIDs(among:),
+                                        refresh: { tmdbId in
+                                            try database.saveShow(try shows.show(tmdbId: tmdbId, budget: 10), now: now)
+                                            try database.markLatestSeasonUnsynced(showTmdbId: tmdbId)
+                                        })
+        if refreshed > 0 { logger.info("show changes synced", metadata: ["event": "show_change_sync", "refreshed": "\(refreshed)"]) }
         return refreshed
     }
 
@@ -83,17 +67,29 @@ public enum CatalogJobs {
     @discardableResult
     public static func syncMovieChanges(database: AppDatabase, changes: any ChangeSource, movies: any MovieSource,
                                         now: Date, logger: Logger) throws -> Int {
-        let state = "TMDB_Movies"
+        let refreshed = try syncChanges(state: "TMDB_Movies", database: database, now: now,
+                                        page: { start, end, page in try changes.movieChanges(start: start, end: end, page: page, budget: 10) },
+                                        stored: database.storedMovieIDs(among:),
+                                        refresh: { tmdbId in try database.saveMovie(try movies.movie(tmdbId: tmdbId, budget: 10), now: now) })
+        if refreshed > 0 { logger.info("movie changes synced", metadata: ["event": "movie_change_sync", "refreshed": "\(refreshed)"]) }
+        return refreshed
+    }
+
+    /// The shared walk over a change feed: windows since the bookmark, every page, refresh the
+    /// titles we store (a title TMDB no longer has is skipped), move the bookmark per window.
+    static func syncChanges(state: String, database: AppDatabase, now: Date,
+                            page fetch: (Date, Date, Int) throws -> (ids: [Int], totalPages: Int),
+                            stored: ([Int]) throws -> [Int], refresh: (Int) throws -> Void) throws -> Int {
         var refreshed = 0
         for chunk in ChangeWindows.chunks(lastSync: try database.lastSync(state), now: now) {
             var page = 1
             var pages = 1
             while page <= pages {
-                let result = try changes.movieChanges(start: chunk.start, end: chunk.end, page: page, budget: 10)
+                let result = try fetch(chunk.start, chunk.end, page)
                 pages = min(result.totalPages, 500)
-                for tmdbId in try database.storedMovieIDs(among: result.ids) {
+                for tmdbId in try stored(result.ids) {
                     do {
-                        try database.saveMovie(try movies.movie(tmdbId: tmdbId, budget: 10), now: now)
+                        try refresh(tmdbId)
                         refreshed += 1
                     } catch CatalogError.notFound {
                         continue
@@ -102,9 +98,6 @@ public enum CatalogJobs {
                 page += 1
             }
             try database.setLastSync(state, chunk.end)
-        }
-        if refreshed > 0 {
-            logger.info("movie changes synced", metadata: ["event": "movie_change_sync", "refreshed": "\(refreshed)"])
         }
         return refreshed
     }

@@ -36,8 +36,8 @@ final class DatabaseFirstMovies: MovieCatalog, @unchecked Sendable {
     func movie(tmdbId: Int) throws(CatalogFailure) -> Movie {
         let stored = try? database.movie(tmdbId: tmdbId)
         if let stored, stored.detailsComplete { return stored }
-        do throws(CatalogError) {
-            return try flights.run(tmdbId) { () throws(CatalogError) -> Movie in
+        return try CatalogFailure.from { () throws(CatalogError) in
+            try flights.run(tmdbId) { () throws(CatalogError) -> Movie in
                 if let again = try? self.database.movie(tmdbId: tmdbId), again.detailsComplete { return again }
                 let fetched: Movie
                 do throws(CatalogError) {
@@ -54,13 +54,6 @@ final class DatabaseFirstMovies: MovieCatalog, @unchecked Sendable {
                     self.logger.error("cannot store movie", metadata: ["event": "movie_store_error", "tmdb_id": "\(tmdbId)"])
                     throw CatalogError.upstream(status: 0)
                 }
-            }
-        } catch {
-            switch error {
-            case .notFound: throw .notFound
-            case .notConfigured: throw .notConfigured
-            case .timeout: throw .timeout
-            case .upstream, .decode: throw .upstream
             }
         }
     }
@@ -88,5 +81,21 @@ enum GenreLanguages {
         let base = base(language)
         guard let names = try? source.genreNames(kind: kind, language: base, budget: 1.5), !names.isEmpty else { return }
         try? database.storeGenreNames(names, language: base)
+    }
+}
+
+extension CatalogFailure {
+    /// Runs catalog work and maps its errors to what the API answers.
+    static func from<T>(_ body: () throws(CatalogError) -> T) throws(CatalogFailure) -> T {
+        do throws(CatalogError) {
+            return try body()
+        } catch {
+            switch error {
+            case .notFound: throw .notFound
+            case .notConfigured: throw .notConfigured
+            case .timeout: throw .timeout
+            case .upstream, .decode: throw .upstream
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ final class DatabaseFirstShows: ShowCatalog, @unchecked Sendable {
             return stored
         }
         defer { try? database.markWatching(showTmdbId: tmdbId) }
-        return try Self.map { () throws(CatalogError) in
+        return try CatalogFailure.from { () throws(CatalogError) in
             try showFlights.run(tmdbId) { () throws(CatalogError) -> Show in
                 if let again = try? self.database.show(tmdbId: tmdbId), again.detailsComplete { return again }
                 let fetched: Show
@@ -60,25 +60,12 @@ final class DatabaseFirstShows: ShowCatalog, @unchecked Sendable {
         let show = try show(tmdbId: showTmdbId)
         guard show.seasons.contains(where: { $0.seasonNumber == number }) else { throw .notFound }
         if let stored = try? database.season(showTmdbId: showTmdbId, number: number) { return stored }
-        return try Self.map { () throws(CatalogError) in
+        return try CatalogFailure.from { () throws(CatalogError) in
             try seasonFlights.run("\(showTmdbId)/\(number)") { () throws(CatalogError) -> Season in
                 if let again = try? self.database.season(showTmdbId: showTmdbId, number: number) { return again }
                 let fetched = try self.source.season(showTmdbId: showTmdbId, number: number, budget: self.budget)
                 do { try self.database.saveSeason(showTmdbId: showTmdbId, fetched, now: Date()) } catch { throw .upstream(status: 0) }
                 return (try? self.database.season(showTmdbId: showTmdbId, number: number)) ?? fetched
-            }
-        }
-    }
-
-    static func map<T>(_ body: () throws(CatalogError) -> T) throws(CatalogFailure) -> T {
-        do throws(CatalogError) {
-            return try body()
-        } catch {
-            switch error {
-            case .notFound: throw .notFound
-            case .notConfigured: throw .notConfigured
-            case .timeout: throw .timeout
-            case .upstream, .decode: throw .upstream
             }
         }
     }

@@ -40,20 +40,17 @@ final class DatabaseFirstLists: ListCatalog, @unchecked Sendable {
     func list(slug: String) throws(CatalogFailure) -> (id: Int, items: [MediaSummary])? {
         guard let info = info(slug: slug) else { return nil }
         if let stored = try? database.listItems(slug: slug), !stored.items.isEmpty { return stored }
-        do throws(CatalogError) {
-            _ = try flights.run(slug) { () throws(CatalogError) -> Int in
-                if let stored = try? self.database.listItems(slug: slug), !stored.items.isEmpty { return stored.items.count }
-                let page = try self.source.page(slug: slug, page: 1, budget: self.budget)
-                do { try self.database.replaceList(info, items: page.items, now: Date()) } catch { throw .upstream(status: 0) }
-                return page.items.count
+        do throws(CatalogFailure) {
+            _ = try CatalogFailure.from { () throws(CatalogError) in
+                try flights.run(slug) { () throws(CatalogError) -> Int in
+                    if let stored = try? self.database.listItems(slug: slug), !stored.items.isEmpty { return stored.items.count }
+                    let page = try self.source.page(slug: slug, page: 1, budget: self.budget)
+                    do { try self.database.replaceList(info, items: page.items, now: Date()) } catch { throw .upstream(status: 0) }
+                    return page.items.count
+                }
             }
-        } catch {
-            switch error {
-            case .notFound: return nil
-            case .notConfigured: throw .notConfigured
-            case .timeout: throw .timeout
-            case .upstream, .decode: throw .upstream
-            }
+        } catch .notFound {
+            return nil
         }
         return try? database.listItems(slug: slug)
     }
