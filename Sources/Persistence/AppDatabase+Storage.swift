@@ -1,0 +1,55 @@
+import Foundation
+import GRDB
+
+/// A torrent's download state as kept in `storage` (fast resume: the verified-pieces
+/// bitfield is written as pieces complete, so a restart re-downloads at most the pieces that
+/// were in flight).
+public struct StorageProgress: Sendable, Equatable {
+    public var sourceId: Int
+    /// The BEP 3 bitfield of verified pieces.
+    public var verifiedPieces: [UInt8]
+    public var size: Int64
+    public var downloaded: Int64
+    /// The torrent's folder.
+    public var location: String
+    public var lastAccessAt: Date?
+}
+
+extension AppDatabase {
+    /// Records verified pieces (one upsert; called after each verified piece or in batches).
+    public func saveStorageProgress(_ progress: StorageProgress, now: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO storage (movieSourceId, downloadedPieces, size, downloaded, location, lastAccessAt, lastWriteAt, createdAt, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(movieSourceId) DO UPDATE SET downloadedPieces = excluded.downloadedPieces, size = excluded.size,
+                    downloaded = excluded.downloaded, location = excluded.location,
+                    lastAccessAt = COALESCE(excluded.lastAccessAt, storage.lastAccessAt), lastWriteAt = excluded.lastWriteAt,
+                    updatedAt = excluded.updatedAt
+                """, arguments: [progress.sourceId, Data(progress.verifiedPieces), progress.size, progress.downloaded,
+                                 String(progress.location.prefix(500)), progress.lastAccessAt, now, now, now])
+        }
+    }
+
+    /// The saved state of a source's download.
+    public func storageProgress(sourceId: Int) throws -> StorageProgress? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM storage WHERE movieSourceId = ?", arguments: [sourceId]).map { row in
+                StorageProgress(sourceId: row["movieSourceId"], verifiedPieces: Array((row["downloadedPieces"] as Data?) ?? Data()),
+                                size: row["size"], downloaded: row["downloaded"], location: row["location"], lastAccessAt: row["lastAccessAt"])
+            }
+        }
+    }
+
+    /// Downloads not watched since `before`, least recently watched first (quota eviction).
+    public func storageLeastRecentlyWatched(before: Date) throws -> [StorageProgress] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM storage WHERE COALESCE(lastAccessAt, createdAt) < ? ORDER BY COALESCE(lastAccessAt, createdAt)
+                """, arguments: [before]).map { row in
+                StorageProgress(sourceId: row["movieSourceId"], verifiedPieces: Array((row["downloadedPieces"] as Data?) ?? Data()),
+                                size: row["size"], downloaded: row["downloaded"], location: row["location"], lastAccessAt: row["lastAccessAt"])
+            }
+        }
+    }
+}
