@@ -10,6 +10,7 @@ struct AuthRoutes {
     let database: AppDatabase
     let cookies: SessionCookies
     let audit: AuditWriter?
+    let sessionAnswers = EncodedResponseCache(ttlMillis: 1000)
 
     struct Credentials: Decodable {
         var email: String
@@ -143,10 +144,17 @@ struct AuthRoutes {
 
     func session(_ request: Request) throws -> Response {
         guard let identity = request.identity else { throw APIError.unauthorized(detail: "Authentication required") }
+        // Clients poll this route; the answer (user re-read from the database) is kept for one
+        // second per session and worker, so a deleted or disabled user is refused within 1 s.
+        let key = identity.sessionId + "\u{0}" + identity.userId
+        let now = environment.clock.monotonicMillis()
+        if let cached = sessionAnswers.get(key, now: now) { return .json(bytes: cached) }
         guard let user = try database.user(id: identity.userId), !user.disabled else {
             throw APIError.unauthorized(detail: "Invalid token")
         }
-        return .json(SessionDTO(id: identity.sessionId, user: UserDTO(user)))
+        let bytes = JSON.encode(SessionDTO(id: identity.sessionId, user: UserDTO(user)))
+        sessionAnswers.put(key, bytes, now: now)
+        return .json(bytes: bytes)
     }
 
     func setup(_ request: Request) throws -> Response {

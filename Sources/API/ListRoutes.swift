@@ -120,6 +120,7 @@ final class EncodedResponseCache: @unchecked Sendable {
     let ttlMillis: Int64
 
     init(ttl seconds: Int) { ttlMillis = Int64(seconds) * 1000 }
+    init(ttlMillis: Int64) { self.ttlMillis = ttlMillis }
 
     func get(_ key: String, now: Int64) -> [UInt8]? {
         lock.lock()

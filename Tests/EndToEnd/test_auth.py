@@ -572,3 +572,14 @@ def test_api_access_rows_cover_changes_and_failures_not_page_views(stack, admin)
     markers = markers_of(body)
     assert "write" in markers and "missing" in markers
     assert "view" not in markers, "AUDIT_API_ACCESS=writes (default) skips successful reads"
+
+
+def test_session_answer_reflects_a_disabled_user_within_a_second(stack, admin):
+    ajar, asid = admin
+    created = make_user(stack, ajar, asid, "soon-disabled@home.lan")
+    jar = requests.Session()
+    _, sid = stack.login("soon-disabled@home.lan", "correct horse battery", session=jar)
+    assert jar.get(stack.url("/api/auth/session"), headers=headers(sid), verify=False).status_code == 200
+    ajar.patch(stack.url(f"/api/auth/users/{created['id']}"), headers=headers(asid), json={"disabled": True}, verify=False)
+    refused = wait_until(lambda: jar.get(stack.url("/api/auth/session"), headers=headers(sid), verify=False).status_code == 401, 5)
+    assert refused, "the per-worker answer cache lives one second"
