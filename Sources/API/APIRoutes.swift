@@ -19,21 +19,22 @@ public enum APIRoutes {
             let status = environment.status.status()
             return .json(request.identity?.role == "admin" ? status : status.summary)
         }
+        // One AuthRoutes serves every route family that needs the signed-in user.
+        var auth: AuthRoutes?
         if let database = environment.database {
             let cookies = SessionCookies(settings: environment.auth)
-            let auth = AuthRoutes(environment: environment, database: database, cookies: cookies, audit: environment.audit)
-            auth.register(&routes)
-            UserRoutes(environment: environment, database: database, auth: auth).register(&routes)
-            AdminRoutes(environment: environment, database: database, auth: auth).register(&routes)
+            let sessions = AuthRoutes(environment: environment, database: database, cookies: cookies, audit: environment.audit)
+            auth = sessions
+            sessions.register(&routes)
+            UserRoutes(environment: environment, database: database, auth: sessions).register(&routes)
+            AdminRoutes(environment: environment, database: database, auth: sessions).register(&routes)
             if let trakt = environment.trakt {
-                TraktRoutes(trakt: trakt, database: database, auth: auth, clock: environment.clock).register(&routes)
+                TraktRoutes(trakt: trakt, database: database, auth: sessions, clock: environment.clock).register(&routes)
             }
         }
         if let movies = environment.movies {
             CatalogRoutes(catalog: movies, clock: environment.clock).register(&routes)
-            if let database = environment.database {
-                let auth = AuthRoutes(environment: environment, database: database, cookies: SessionCookies(settings: environment.auth),
-                                      audit: environment.audit)
+            if let database = environment.database, let auth {
                 StreamKeyRoutes(environment: environment, database: database, movies: movies, auth: auth).register(&routes)
             }
         }
