@@ -52,7 +52,12 @@ let package = Package(
             "CFastCGI", "WebCore",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
-        .target(name: "TorrentEngine", dependencies: ["BitTorrentCore", "Crypto"], exclude: ["README.md"]),
+        .target(name: "TorrentEngine", dependencies: [
+            "BitTorrentCore", "BitTorrentProtocol", "SwarmLogic", "Crypto",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"]),
         .target(name: "Catalog", dependencies: [
             "Domain", "HTTPClient", .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
@@ -77,7 +82,7 @@ let package = Package(
         // L3
         .target(name: "App", dependencies: [
             "WebCore", "Domain", "Crypto", "HTTPClient", "Persistence", "FastCGI",
-            "Scheduler", "SharedMemory", "Catalog", "API", "StreamServer",
+            "Scheduler", "SharedMemory", "Catalog", "API", "StreamServer", "TorrentEngine", "BitTorrentCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

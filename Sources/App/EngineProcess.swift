@@ -7,11 +7,13 @@ import NIOPosix
 import Persistence
 import Scheduler
 import StreamServer
+import TorrentEngine
+import HTTPClient
 import WebCore
 
-/// `miauflix engine`: the stream endpoint on a unix socket and the scheduler. The torrent
-/// engine and the jobs arrive with their issues; today it serves `/api/stream/health` and
-/// keeps its heartbeat row fresh (read by `/api/status`).
+/// `miauflix engine`: the BitTorrent engine, the stream endpoint on a unix socket
+/// (`/api/stream/:key` behind nginx) and the scheduler; keeps its heartbeat row fresh
+/// (read by `/api/status`).
 public enum EngineProcess {
     /// How often the engine records that it is alive.
     static let heartbeatInterval: Double = 5
@@ -27,9 +29,24 @@ public enum EngineProcess {
         router.on("GET", "/api/stream/health") { _ in
             .json(EngineHealthDTO(status: "ok", uptimeSeconds: Int(Date().timeIntervalSince(startedAt))))
         }
+        // One event loop holds every torrent and connection (serial state, no locks); disk,
+        // hashing, database and tracker requests run on the thread pool.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = NIOThreadPool(numberOfThreads: 3)
+        pool.start()
+        let engine = Engine(loop: group.next(), threadPool: pool, settings: configuration.engineSettings,
+                            tracker: configuration.trackerClient(logger: logger),
+                            progress: DatabaseProgressSink(database: database, logger: logger), logger: logger)
+        await engine.start()
+        let torrents = SourceTorrents(database: database, cipher: configuration.fieldCipher, engine: engine)
+        router.on("GET", "/internal/torrents") { _ in
+            .json(try engine.snapshots().wait())
+        }
+        let streams = StreamRoutes(database: database, torrents: torrents, pool: pool,
+                                   keySecret: configuration.string("STREAM_TOKEN_SECRET"),
+                                   startTimeout: Double(max(1, configuration.seconds("STREAM_START_TIMEOUT"))), logger: logger)
         let server = try await StreamHTTPServer.start(
-            socketPath: configuration.engineSocket, responder: router, group: group,
+            socketPath: configuration.engineSocket, responder: router, resolver: streams, group: group,
             makeRequestID: {
                 var generator = SystemRandomNumberGenerator()
                 return RequestID.make(using: &generator)
@@ -40,6 +57,14 @@ public enum EngineProcess {
         var jobs = [
             ScheduledJob(name: "heartbeat", interval: heartbeatInterval) {
                 try database.recordEngineHeartbeat(pid: pid, startedAt: startedAt, now: Date())
+            },
+            // Watch Now intents: the torrent starts before the player's first request.
+            ScheduledJob(name: "stream-intents", interval: 0.25) {
+                for sourceId in Set(try database.consumeStreamIntents(now: Date())) {
+                    torrents.open(sourceId: sourceId, pool: pool).whenFailure { error in
+                        logger.warning("intent not started", metadata: ["event": "intent_failed", "source": "\(sourceId)", "error": "\(error)"])
+                    }
+                }
             },
             // Expired sessions and audit rows past retention (the original never cleaned up).
             ScheduledJob(name: "cleanup", interval: 6 * 3600) {
@@ -86,6 +111,8 @@ public enum EngineProcess {
         schedulerTask.cancel()
         await schedulerTask.value
         await server.stop()
+        await engine.stop()
+        try await pool.shutdownGracefully()
         try await group.shutdownGracefully()
         logger.info("engine stopped", metadata: ["event": "engine_stopped"])
     }
@@ -109,4 +136,32 @@ public enum EngineProcess {
 struct EngineHealthDTO: Encodable {
     var status: String
     var uptimeSeconds: Int
+}
+
+extension Configuration {
+    /// The engine's settings from CONTENT_* / STATIC_TRACKERS / DOWNLOAD_PATH.
+    var engineSettings: EngineSettings {
+        let path = string("DOWNLOAD_PATH")
+        return EngineSettings(bindAddress: string("CONTENT_BIND_ADDRESS").isEmpty ? "0.0.0.0" : string("CONTENT_BIND_ADDRESS"),
+                              listenPort: int("CONTENT_PORT"), connectionLimit: max(1, int("CONTENT_CONNECTION_LIMIT")),
+                              downloadLimit: Double(bytes("CONTENT_DOWNLOAD_LIMIT")), uploadLimit: Double(bytes("CONTENT_UPLOAD_LIMIT")),
+                              staticTrackers: ConfigValueParser.list(string("STATIC_TRACKERS")),
+                              downloadPath: path.isEmpty ? dataDirectory + "/downloads" : path)
+    }
+
+    /// Trackers over HTTP (libcurl: one attempt, short budget, bound to the peer address)
+    /// and UDP.
+    func trackerClient(logger: Logger) -> NetworkTrackerClient {
+        var policy = HTTPClientPolicy()
+        policy.maxAttempts = 1
+        policy.options.connectTimeout = 3
+        policy.options.totalTimeout = 8
+        let client = HTTPClient(policy: policy, logger: logger)
+        let bind = string("CONTENT_BIND_ADDRESS").isEmpty ? "0.0.0.0" : string("CONTENT_BIND_ADDRESS")
+        return NetworkTrackerClient(bindAddress: bind) { url in
+            let response = try client.get(url, budget: 8)
+            guard response.status == 200 else { throw TrackerTransportError.unreachable("HTTP \(response.status)") }
+            return response.body
+        }
+    }
 }

@@ -13,6 +13,15 @@ public struct StorageProgress: Sendable, Equatable {
     /// The torrent's folder.
     public var location: String
     public var lastAccessAt: Date?
+
+    public init(sourceId: Int, verifiedPieces: [UInt8], size: Int64, downloaded: Int64, location: String, lastAccessAt: Date?) {
+        self.sourceId = sourceId
+        self.verifiedPieces = verifiedPieces
+        self.size = size
+        self.downloaded = downloaded
+        self.location = location
+        self.lastAccessAt = lastAccessAt
+    }
 }
 
 extension AppDatabase {
@@ -50,6 +59,35 @@ extension AppDatabase {
                 StorageProgress(sourceId: row["movieSourceId"], verifiedPieces: Array((row["downloadedPieces"] as Data?) ?? Data()),
                                 size: row["size"], downloaded: row["downloaded"], location: row["location"], lastAccessAt: row["lastAccessAt"])
             }
+        }
+    }
+}
+
+extension AppDatabase {
+    /// A source's encrypted .torrent bytes and magnet (what the engine opens).
+    public func sourceTorrent(id: Int) throws -> (encryptedFile: Data?, encryptedMagnet: String)? {
+        try writer.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT file, ml FROM movie_source WHERE id = ?"), arguments: [id]).map { ($0["file"], $0["ml"]) }
+        }
+    }
+
+    /// Records that a source was streamed now (least-recently-watched eviction reads it).
+    public func touchStorage(sourceId: Int, now: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE storage SET lastAccessAt = ? WHERE movieSourceId = ?", arguments: [now, sourceId])
+        }
+    }
+
+    /// Watch Now intents not yet picked up by the engine, oldest first; marks them consumed.
+    public func consumeStreamIntents(now: Date, limit: Int = 20) throws -> [Int] {
+        try writer.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, sourceId FROM stream_intent WHERE consumedAt IS NULL ORDER BY createdAt LIMIT ?
+                """, arguments: [limit])
+            for row in rows {
+                try db.execute(sql: "UPDATE stream_intent SET consumedAt = ? WHERE id = ?", arguments: [now, row["id"] as Int])
+            }
+            return rows.compactMap { $0["sourceId"] as Int? }
         }
     }
 }

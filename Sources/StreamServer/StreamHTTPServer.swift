@@ -20,7 +20,7 @@ public final class StreamHTTPServer: Sendable {
 
     /// Binds `socketPath` (replacing a stale socket file; mode 0666 so nginx's workers can
     /// connect) and starts serving `responder`.
-    public static func start(socketPath: String, responder: any Responder, group: any EventLoopGroup,
+    public static func start(socketPath: String, responder: any Responder, resolver: (any StreamResolver)? = nil, group: any EventLoopGroup,
                              makeRequestID: @escaping @Sendable () -> String) async throws -> StreamHTTPServer {
         unlink(socketPath)
         let bootstrap = ServerBootstrap(group: group)
@@ -29,7 +29,7 @@ public final class StreamHTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        StreamHTTPHandler(responder: responder, makeRequestID: makeRequestID))
+                        StreamHTTPHandler(responder: responder, resolver: resolver, makeRequestID: makeRequestID))
                 }
             }
         let channel = try await bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()

@@ -17,16 +17,13 @@ public struct BlockPlanner: Sendable {
         case slowPeer(peer: Int)
     }
 
-    struct Outstanding: Sendable {
-        var peer: Int
-        var block: BlockRange
-        var sentAt: Double
-    }
-
     public let geometry: PieceGeometry
     public var pipelineDepth: Int
     public var timeout: Double
-    private var outstanding: [Outstanding] = []
+    /// Outstanding requests: block → (peer → time sent). Indexed by block so that filling a
+    /// pipeline costs O(blocks of the active pieces), not O(blocks × requests).
+    private var requests: [BlockRange: [Int: Double]] = [:]
+    private var perPeer: [Int: Int] = [:]
     private var received: Set<BlockRange> = []
     private var active: [PieceIndex] = []
 
@@ -36,7 +33,7 @@ public struct BlockPlanner: Sendable {
         self.timeout = timeout
     }
 
-    /// Pieces currently being filled, oldest first.
+    /// Pieces currently being filled, in fill order.
     public var activePieces: [PieceIndex] { active }
 
     /// Starts filling `piece` (the picker's choice).
@@ -44,54 +41,112 @@ public struct BlockPlanner: Sendable {
         if !active.contains(piece) { active.append(piece) }
     }
 
+    /// Moves `urgent` pieces (a stream's deadlines, earliest first) to the front of the fill
+    /// order, so a seek is served before older background work.
+    public mutating func prioritize(_ urgent: [PieceIndex]) {
+        let wanted = urgent.filter { active.contains($0) }
+        guard !wanted.isEmpty else { return }
+        active = wanted + active.filter { !wanted.contains($0) }
+    }
+
     /// Requests for `peer` (which has `peerHas`) to fill its pipeline from the active pieces.
     public mutating func fill(peer: Int, peerHas: Bitfield, now: Double, endgame: Bool = false) -> [Action] {
         var actions: [Action] = []
-        var count = outstanding.filter { $0.peer == peer }.count
+        var count = perPeer[peer] ?? 0
+        guard count < pipelineDepth else { return [] }
         for piece in active where peerHas[piece.value] {
-            for block in geometry.blocks(of: piece) where count < pipelineDepth && !received.contains(block) {
-                let requesters = outstanding.filter { $0.block == block }
-                if requesters.contains(where: { $0.peer == peer }) { continue }
+            for block in geometry.blocks(of: piece) where !received.contains(block) {
+                if count >= pipelineDepth { break }
+                let requesters = requests[block] ?? [:]
+                if requesters[peer] != nil { continue }
                 if !requesters.isEmpty && !endgame { continue }
-                outstanding.append(Outstanding(peer: peer, block: block, sentAt: now))
+                requests[block, default: [:]][peer] = now
                 actions.append(.request(peer: peer, block: block))
                 count += 1
             }
+            if count >= pipelineDepth { break }
         }
+        perPeer[peer] = count
         return actions
     }
 
     /// A block arrived from `peer`. Returns cancels for duplicates requested from others and
     /// whether its piece is now complete (ready for the hash check).
     public mutating func received(_ block: BlockRange, from peer: Int) -> (actions: [Action], pieceComplete: Bool) {
+        let requesters = requests.removeValue(forKey: block) ?? [:]
+        for requester in requesters.keys { perPeer[requester, default: 1] -= 1 }
         guard !received.contains(block), active.contains(block.piece) else { return ([], false) }
         received.insert(block)
-        let others = outstanding.filter { $0.block == block && $0.peer != peer }
-        outstanding.removeAll { $0.block == block }
+        let others = requesters.keys.filter { $0 != peer }.sorted()
         let complete = geometry.blocks(of: block.piece).allSatisfy { received.contains($0) }
-        if complete { active.removeAll { $0 == block.piece } }
-        return (others.map { .cancel(peer: $0.peer, block: $0.block) }, complete)
+        if complete {
+            active.removeAll { $0 == block.piece }
+            for done in geometry.blocks(of: block.piece) { received.remove(done) }
+        }
+        return (others.map { .cancel(peer: $0, block: block) }, complete)
     }
 
     /// The hash check failed: every block of the piece is wanted again.
     public mutating func failed(_ piece: PieceIndex) {
-        for block in geometry.blocks(of: piece) { received.remove(block) }
-        outstanding.removeAll { $0.block.piece == piece }
+        for block in geometry.blocks(of: piece) {
+            received.remove(block)
+            for requester in (requests.removeValue(forKey: block) ?? [:]).keys { perPeer[requester, default: 1] -= 1 }
+        }
         if !active.contains(piece) { active.append(piece) }
+    }
+
+    /// Drops a piece from the plan (it was completed elsewhere or is no longer wanted);
+    /// returns cancels for its outstanding requests.
+    public mutating func drop(_ piece: PieceIndex) -> [Action] {
+        var actions: [Action] = []
+        for block in geometry.blocks(of: piece) {
+            received.remove(block)
+            for requester in (requests.removeValue(forKey: block) ?? [:]).keys.sorted() {
+                perPeer[requester, default: 1] -= 1
+                actions.append(.cancel(peer: requester, block: block))
+            }
+        }
+        active.removeAll { $0 == piece }
+        return actions
     }
 
     /// A peer disconnected or choked us: its requests are free for others.
     public mutating func peerGone(_ peer: Int) {
-        outstanding.removeAll { $0.peer == peer }
+        for block in Array(requests.keys) where requests[block]?[peer] != nil {
+            requests[block]![peer] = nil
+            if requests[block]!.isEmpty { requests[block] = nil }
+        }
+        perPeer[peer] = nil
     }
 
     /// Expires requests older than `timeout`; their blocks become requestable again.
     public mutating func expire(now: Double) -> [Action] {
-        let late = outstanding.filter { now - $0.sentAt >= timeout }
-        outstanding.removeAll { now - $0.sentAt >= timeout }
+        var late: [(peer: Int, block: BlockRange)] = []
+        for (block, requesters) in requests {
+            for (peer, sentAt) in requesters where now - sentAt >= timeout { late.append((peer, block)) }
+        }
+        late.sort { ($0.peer, $0.block.piece.value, $0.block.begin) < ($1.peer, $1.block.piece.value, $1.block.begin) }
+        for entry in late {
+            requests[entry.block]?[entry.peer] = nil
+            if requests[entry.block]?.isEmpty == true { requests[entry.block] = nil }
+            perPeer[entry.peer, default: 1] -= 1
+        }
         return Set(late.map(\.peer)).sorted().map { .slowPeer(peer: $0) } + late.map { .cancel(peer: $0.peer, block: $0.block) }
     }
 
+    func hasReceived(_ block: BlockRange) -> Bool { received.contains(block) }
+
     /// Outstanding requests of a peer.
-    public func outstandingCount(peer: Int) -> Int { outstanding.filter { $0.peer == peer }.count }
+    public func outstandingCount(peer: Int) -> Int { perPeer[peer] ?? 0 }
+
+    /// Whether a block is currently requested from `peer` (a `piece` we did not ask for is ignored).
+    public func isRequested(_ block: BlockRange, from peer: Int) -> Bool { requests[block]?[peer] != nil }
+}
+
+extension BlockPlanner {
+    /// Whether a block that arrived is still wanted (its piece is being filled and the block
+    /// is not in yet): blocks of other pieces are dropped without buffering them.
+    public func wants(_ block: BlockRange) -> Bool {
+        activePieces.contains(block.piece) && !hasReceived(block)
+    }
 }

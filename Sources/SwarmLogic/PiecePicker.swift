@@ -81,6 +81,43 @@ public struct PiecePicker: Sendable {
         }
     }
 
+    /// One stream's read window.
+    public struct Window: Sendable, Equatable {
+        public var position: Int64
+        public var readahead: Int64
+        public var bytesPerSecond: Double
+
+        public init(position: Int64, readahead: Int64, bytesPerSecond: Double) {
+            self.position = position
+            self.readahead = readahead
+            self.bytesPerSecond = bytesPerSecond
+        }
+    }
+
+    /// Several streams at once: each piece gets the earliest deadline any window gives it, so
+    /// concurrent streams interleave by urgency; pieces outside every window lose theirs.
+    public mutating func setPlaybackWindows(_ windows: [Window], now: Double) {
+        for index in deadline.indices { deadline[index] = nil }
+        for window in windows {
+            for piece in geometry.pieces(coveringBytes: window.position, window.position + window.readahead) where !have[piece.value] {
+                let bytesAhead = max(0, geometry.offset(of: piece) - window.position)
+                let due = now + Double(bytesAhead) / max(1, window.bytesPerSecond)
+                deadline[piece.value] = min(deadline[piece.value] ?? .infinity, due)
+            }
+        }
+    }
+
+    /// Pieces with a deadline, earliest first.
+    public var piecesByDeadline: [PieceIndex] {
+        deadline.indices.filter { deadline[$0] != nil }.sorted { deadline[$0]! < deadline[$1]! }.compactMap { geometry.piece($0) }
+    }
+
+    /// Whether we want any piece of `peerHas` (interest, BEP 3).
+    public func wantsAny(of peerHas: Bitfield) -> Bool {
+        for index in 0..<geometry.pieceCount where peerHas[index] && !have[index] && priority[index] != .skip { return true }
+        return false
+    }
+
     /// The deadline of a piece, if it is in the playback window.
     public func deadline(of piece: PieceIndex) -> Double? { deadline[piece.value] }
 

@@ -13,12 +13,19 @@ public enum StorageError: Error, Equatable, Sendable {
 /// are piece-relative and bounded by the geometry; `verify` checks a whole piece against its
 /// SHA-1 before it may count as downloaded.
 public protocol PieceStore: Sendable {
-    func write(_ block: BlockRange, bytes: [UInt8]) throws(StorageError)
+    /// Writes `bytes` at `begin` inside `piece` (a block, or a whole verified piece).
+    func write(piece: PieceIndex, begin: Int, bytes: [UInt8]) throws(StorageError)
     func read(piece: PieceIndex, begin: Int, length: Int) throws(StorageError) -> [UInt8]
     func verify(_ piece: PieceIndex) throws(StorageError) -> Bool
 }
 
 extension PieceStore {
+    /// Writes one block.
+    public func write(_ block: BlockRange, bytes: [UInt8]) throws(StorageError) {
+        guard bytes.count == block.length else { throw .outOfRange }
+        try write(piece: block.piece, begin: block.begin, bytes: bytes)
+    }
+
     /// Hashes a piece read through `read`.
     func hashMatches(_ piece: PieceIndex, geometry: PieceGeometry, expected: [UInt8]) throws(StorageError) -> Bool {
         let bytes = try read(piece: piece, begin: 0, length: geometry.length(of: piece))
@@ -63,10 +70,10 @@ public final class FilePieceStore: PieceStore, @unchecked Sendable {
         return fd
     }
 
-    public func write(_ block: BlockRange, bytes: [UInt8]) throws(StorageError) {
-        guard bytes.count == block.length else { throw .outOfRange }
+    public func write(piece: PieceIndex, begin: Int, bytes: [UInt8]) throws(StorageError) {
+        guard begin >= 0, begin + bytes.count <= geometry.length(of: piece) else { throw .outOfRange }
         var consumed = 0
-        for span in layout.spans(offset: geometry.offset(of: block.piece) + Int64(block.begin), length: block.length) {
+        for span in layout.spans(offset: geometry.offset(of: piece) + Int64(begin), length: bytes.count) {
             let fd = try descriptor(span.file)
             var done = 0
             while done < span.length {
@@ -124,9 +131,9 @@ public final class MemoryPieceStore: PieceStore, @unchecked Sendable {
         data = [UInt8](repeating: 0, count: Int(geometry.totalLength))
     }
 
-    public func write(_ block: BlockRange, bytes: [UInt8]) throws(StorageError) {
-        guard bytes.count == block.length else { throw .outOfRange }
-        let start = Int(geometry.offset(of: block.piece)) + block.begin
+    public func write(piece: PieceIndex, begin: Int, bytes: [UInt8]) throws(StorageError) {
+        guard begin >= 0, begin + bytes.count <= geometry.length(of: piece) else { throw .outOfRange }
+        let start = Int(geometry.offset(of: piece)) + begin
         lock.lock()
         data.replaceSubrange(start..<(start + bytes.count), with: bytes)
         lock.unlock()

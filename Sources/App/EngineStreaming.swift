@@ -1,0 +1,170 @@
+import BitTorrentCore
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Persistence
+import StreamServer
+import TorrentEngine
+import WebCore
+
+/// Opens the torrent of a stored source: its .torrent bytes (decrypted), the saved
+/// verified-pieces bitfield (fast resume).
+struct SourceTorrents: Sendable {
+    let database: AppDatabase
+    let cipher: FieldCipher?
+    let engine: Engine
+
+    enum Failure: Error {
+        case unknownSource
+        case noMetadata
+        case corrupt
+    }
+
+    /// Blocking (database and decryption): call on the thread pool.
+    func load(sourceId: Int) throws -> (Metainfo, [UInt8]?) {
+        guard let row = try database.sourceTorrent(id: sourceId) else { throw Failure.unknownSource }
+        guard let encrypted = row.encryptedFile, let cipher else { throw Failure.noMetadata }
+        guard let bytes = try? cipher.decrypt(Array(encrypted)),
+              let metainfo = try? Metainfo.parse(bytes, sha1: Digest.sha1) else { throw Failure.corrupt }
+        let resume = try database.storageProgress(sourceId: sourceId)?.verifiedPieces
+        return (metainfo, resume)
+    }
+
+    func open(sourceId: Int, pool: NIOThreadPool) -> EventLoopFuture<Torrent> {
+        engine.openedTorrent(sourceId: sourceId).flatMap { existing in
+            if let existing { return engine.loop.makeSucceededFuture(existing) }
+            return pool.runIfActive(eventLoop: engine.loop) { try load(sourceId: sourceId) }.flatMap { metainfo, resume in
+                engine.openTorrent(sourceId: sourceId, metainfo: metainfo, resume: resume)
+            }
+        }
+    }
+}
+
+/// Fast resume into the `storage` table.
+struct DatabaseProgressSink: TorrentProgressSink {
+    let database: AppDatabase
+    let logger: Logger
+
+    func saveProgress(sourceId: Int, verifiedPieces: [UInt8], size: Int64, downloaded: Int64, location: String) {
+        do {
+            try database.saveStorageProgress(StorageProgress(sourceId: sourceId, verifiedPieces: verifiedPieces, size: size,
+                                                             downloaded: downloaded, location: location, lastAccessAt: nil), now: Date())
+        } catch {
+            logger.error("progress not saved", metadata: ["event": "storage_progress_failed", "source": "\(sourceId)", "error": "\(error)"])
+        }
+    }
+}
+
+/// A torrent reader as the stream server's body.
+struct TorrentReaderBody: StreamBody {
+    let reader: TorrentReader
+
+    func read(at offset: Int64, maxLength: Int) -> EventLoopFuture<ByteBuffer> { reader.read(at: offset, maxLength: maxLength) }
+    func close() { reader.close() }
+}
+
+/// `GET|HEAD /api/stream/:key`: the streaming key (HMAC-looked-up, unexpired) names a
+/// source; its torrent is opened (or already running), the largest file is served with
+/// RFC 9110 single ranges, the reference's headers and CORS, bytes flowing as pieces verify.
+struct StreamRoutes: StreamResolver {
+    let database: AppDatabase
+    let torrents: SourceTorrents
+    let pool: NIOThreadPool
+    let keySecret: String
+    let startTimeout: Double
+    let logger: Logger
+
+    static let prefix = "/api/stream/"
+    static let corsHeaders = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
+                              ("Access-Control-Allow-Headers", "Range"),
+                              ("Access-Control-Expose-Headers", "Content-Length, Content-Range, Accept-Ranges")]
+
+    func resolve(_ request: Request, on loop: any EventLoop) -> EventLoopFuture<StreamReply>? {
+        guard request.path.hasPrefix(Self.prefix), request.path != "/api/stream/health" else { return nil }
+        @Sendable func answer(_ response: Response) -> EventLoopFuture<StreamReply> {
+            var response = response
+            for (name, value) in Self.corsHeaders { response.headers.add(name, value) }
+            return loop.makeSucceededFuture(StreamReply(response))
+        }
+        if request.method == "OPTIONS" { return answer(.empty(status: 204)) }
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return answer(APIError.handler(status: 405, message: "Method not allowed").response)
+        }
+        let key = String(request.path.dropFirst(Self.prefix.count)).replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%3a", with: ":")
+        guard key.count >= 10, key.count <= 200 else { return answer(APIError.handler(status: 400, message: "Invalid key format").response) }
+        let parts = key.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            return answer(APIError.handler(status: 401, message: "Invalid or expired streaming key").response)
+        }
+        let hash = Encoding.hex(Digest.hmacSHA256(key: Array(keySecret.utf8), data: Array(key.utf8)))
+        let database = database
+        let lookup = pool.runIfActive(eventLoop: loop) { () -> Int? in
+            guard let grant = try database.streamingKey(hash: hash, now: Date()) else { return nil }
+            if let source = grant.sourceId { try? database.touchStorage(sourceId: source, now: Date()) }
+            return grant.sourceId ?? -1
+        }
+        return lookup.flatMap { sourceId -> EventLoopFuture<StreamReply> in
+            guard let sourceId else { return answer(APIError.handler(status: 401, message: "Invalid or expired streaming key").response) }
+            guard sourceId >= 0 else { return answer(APIError.handler(status: 404, message: "No suitable quality source available").response) }
+            return torrents.open(sourceId: sourceId, pool: pool)
+                .flatMap { $0.openReader() }
+                .hop(to: loop)
+                .map { reader in reply(request, reader: reader) }
+                .flatMapError { error in
+                    logger.warning("stream unavailable", metadata: ["event": "stream_unavailable", "source": "\(sourceId)", "error": "\(error)"])
+                    return answer(APIError.handler(status: 503, message: "Stream source unavailable").response)
+                }
+        }.flatMapError { _ in answer(APIError.internalError.response) }
+    }
+
+    func reply(_ request: Request, reader: TorrentReader) -> StreamReply {
+        let total = reader.length
+        let name = reader.fileName
+        let etag = "\"\(reader.torrent.metainfo.infoHash.hex.prefix(16))-\(reader.fileIndex)\""
+        var headers: [(String, String)] = [
+            ("Content-Type", Self.contentType(of: name)), ("Accept-Ranges", "bytes"), ("ETag", etag),
+            ("Cache-Control", "no-cache, no-store, must-revalidate, max-age=0"), ("Expires", "0"),
+            ("Content-Disposition", "inline; filename*=UTF-8''" + Self.rfc5987(name)),
+            ("transferMode.dlna.org", "Streaming"),
+            ("contentFeatures.dlna.org", "DLNA.ORG_OP=01;DLNA.ORG_CI=0;DLNA.ORG_FLAGS=01700000000000000000000000000000"),
+        ] + Self.corsHeaders
+        // If-Range: a range is honoured only for the same representation (our ETag).
+        var rangeHeader = request.headers["Range"]
+        if let condition = request.headers["If-Range"], condition != etag { rangeHeader = nil }
+        switch ByteRange.parse(rangeHeader, total: total) {
+        case .unsatisfiable:
+            reader.close()
+            var response = APIError.handler(status: 416, message: "Range not satisfiable").response
+            response.headers.add("Content-Range", "bytes */\(total)")
+            for (name, value) in headers where name.hasPrefix("Access-Control") || name == "Accept-Ranges" { response.headers.add(name, value) }
+            return StreamReply(response)
+        case let .partial(range):
+            headers.append(("Content-Range", range.contentRange(total: total)))
+            return StreamReply(status: 206, headers: headers, body: TorrentReaderBody(reader: reader), start: range.start,
+                               length: range.length, startTimeout: startTimeout)
+        case .whole:
+            return StreamReply(status: 200, headers: headers, body: TorrentReaderBody(reader: reader), start: 0, length: total,
+                               startTimeout: startTimeout)
+        }
+    }
+
+    static func contentType(of name: String) -> String {
+        switch (name as NSString).pathExtension.lowercased() {
+        case "mkv": return "video/x-matroska"
+        case "avi": return "video/x-msvideo"
+        case "mov": return "video/quicktime"
+        case "wmv": return "video/x-ms-wmv"
+        case "flv": return "video/x-flv"
+        case "webm": return "video/webm"
+        case "m4v": return "video/x-m4v"
+        default: return "video/mp4"
+        }
+    }
+
+    static func rfc5987(_ text: String) -> String {
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~".utf8)
+        return text.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+    }
+}

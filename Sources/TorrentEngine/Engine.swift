@@ -1,0 +1,178 @@
+import BitTorrentCore
+import BitTorrentProtocol
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SwarmLogic
+
+/// Where verified pieces are remembered (fast resume). Called on the engine's thread pool.
+public protocol TorrentProgressSink: Sendable {
+    func saveProgress(sourceId: Int, verifiedPieces: [UInt8], size: Int64, downloaded: Int64, location: String)
+}
+
+/// The BitTorrent engine: torrents, the peer listener, outgoing connections and the shared
+/// rate limits. Every torrent and connection lives on `loop` (one event loop: all state
+/// changes are serial there); disk reads/writes and hashing run on `threadPool`, tracker
+/// requests too (they block).
+public final class Engine: @unchecked Sendable {
+    public let loop: any EventLoop
+    let threadPool: NIOThreadPool
+    public let settings: EngineSettings
+    let peerID: [UInt8]
+    let tracker: any TrackerClient
+    let progress: any TorrentProgressSink
+    let logger: Logger
+    let clock: @Sendable () -> Double
+
+    private var torrentsByHash: [InfoHash: Torrent] = [:]
+    private var torrentsBySource: [Int: Torrent] = [:]
+    private var listener: (any Channel)?
+    /// The port peers reach us on (the bound one when configured as 0).
+    public private(set) var listenPort: Int = 0
+    private var connectionCount = 0
+    private var nextConnectionID = 0
+    var uploadBucket: TokenBucket
+    var downloadBucket: TokenBucket
+    private var tickTask: RepeatedTask?
+
+    public init(loop: any EventLoop, threadPool: NIOThreadPool, settings: EngineSettings, tracker: any TrackerClient,
+                progress: any TorrentProgressSink, logger: Logger, clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) {
+        self.loop = loop
+        self.threadPool = threadPool
+        self.settings = settings
+        self.tracker = tracker
+        self.progress = progress
+        self.logger = logger
+        self.clock = clock
+        var random = SystemRandomNumberGenerator()
+        peerID = Array("-MF0100-".utf8) + (0..<12).map { _ in UInt8(ascii: "0") + UInt8.random(in: 0..<10, using: &random) }
+        uploadBucket = TokenBucket(bytesPerSecond: settings.uploadLimit)
+        downloadBucket = TokenBucket(bytesPerSecond: settings.downloadLimit)
+    }
+
+    func now() -> Double { clock() }
+
+    /// Binds the peer listener (a failure is logged: outgoing connections still work) and
+    /// starts the once-a-second maintenance tick.
+    public func start() async {
+        let bootstrap = ServerBootstrap(group: loop)
+            .serverChannelOption(.backlog, value: 128)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let address = channel.remoteAddress.map(Self.describe) ?? "unknown:0"
+                    guard self.admitConnection() else { throw ChannelError.ioOnClosedChannel }
+                    let peer = PeerConnection(id: self.makeConnectionID(), address: address, outgoing: false, engine: self,
+                                              torrent: nil, now: self.now())
+                    try channel.pipeline.syncOperations.addHandler(peer)
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(host: settings.bindAddress, port: settings.listenPort).get()
+            listener = channel
+            listenPort = channel.localAddress?.port ?? settings.listenPort
+            logger.info("peer listener bound", metadata: ["event": "peer_listen", "address": "\(settings.bindAddress)", "port": "\(listenPort)"])
+        } catch {
+            logger.error("peer listener failed", metadata: ["event": "peer_listen_failed", "port": "\(settings.listenPort)", "error": "\(error)"])
+        }
+        tickTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            let now = self.now()
+            for torrent in torrentsBySource.values { torrent.tick(now: now) }
+        }
+    }
+
+    /// Announces `stopped` (bounded) and closes every connection.
+    public func stop() async {
+        let torrents = try? await loop.submit { Array(self.torrentsBySource.values) }.get()
+        tickTask?.cancel()
+        try? await listener?.close()
+        for torrent in torrents ?? [] {
+            try? await loop.flatSubmit { torrent.shutdown() }.get()
+        }
+    }
+
+    // MARK: Torrents
+
+    /// Opens (or returns) the torrent of a source. `resume` is the saved verified-pieces
+    /// bitfield. Must be called on `loop`.
+    func open(sourceId: Int, metainfo: Metainfo, resume: [UInt8]?) -> Torrent {
+        loop.preconditionInEventLoop()
+        if let existing = torrentsBySource[sourceId] { return existing }
+        let store = FilePieceStore(metainfo: metainfo, root: settings.downloadPath)
+        let have = resume.flatMap { Bitfield(wire: $0, count: metainfo.pieceHashes.count) }
+        let torrent = Torrent(sourceId: sourceId, metainfo: metainfo, store: store, location: store.folder, have: have, engine: self)
+        torrentsBySource[sourceId] = torrent
+        torrentsByHash[metainfo.infoHash] = torrent
+        logger.info("torrent opened", metadata: ["event": "torrent_open", "source": "\(sourceId)", "info_hash": "\(metainfo.infoHash.hex)",
+                                                 "pieces": "\(metainfo.pieceHashes.count)", "resumed_pieces": "\(have?.setCount ?? 0)"])
+        torrent.start()
+        return torrent
+    }
+
+    /// Opens a torrent from any thread.
+    public func openTorrent(sourceId: Int, metainfo: Metainfo, resume: [UInt8]?) -> EventLoopFuture<Torrent> {
+        loop.submit { self.open(sourceId: sourceId, metainfo: metainfo, resume: resume) }
+    }
+
+    /// The open torrent of a source, if any (from any thread).
+    public func openedTorrent(sourceId: Int) -> EventLoopFuture<Torrent?> {
+        loop.submit { self.torrentsBySource[sourceId] }
+    }
+
+    /// Snapshots of every open torrent (admin view).
+    public func snapshots() -> EventLoopFuture<[TorrentSnapshot]> {
+        loop.submit { self.torrentsBySource.values.map { $0.snapshot() }.sorted { $0.sourceId < $1.sourceId } }
+    }
+
+    func torrent(infoHash: InfoHash) -> Torrent? { torrentsByHash[infoHash] }
+
+    // MARK: Connections
+
+    func makeConnectionID() -> Int {
+        nextConnectionID += 1
+        return nextConnectionID
+    }
+
+    /// Counts a new connection against CONTENT_CONNECTION_LIMIT.
+    func admitConnection() -> Bool {
+        guard connectionCount < settings.connectionLimit else { return false }
+        connectionCount += 1
+        return true
+    }
+
+    func connectionClosed(_ peer: PeerConnection) {
+        connectionCount = max(0, connectionCount - 1)
+    }
+
+    var hasConnectionRoom: Bool { connectionCount < settings.connectionLimit }
+
+    /// Dials `address` (`host:port`) for `torrent`, bound to the configured address.
+    func connect(_ address: String, for torrent: Torrent) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              admitConnection() else { return }
+        let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let peer = PeerConnection(id: makeConnectionID(), address: address, outgoing: true, engine: self, torrent: torrent, now: now())
+        var bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(.seconds(5))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(peer) }
+            }
+        if settings.bindAddress != "0.0.0.0", let local = try? SocketAddress(ipAddress: settings.bindAddress, port: 0) {
+            bootstrap = bootstrap.bind(to: local)
+        }
+        bootstrap.connect(host: host, port: port).whenComplete { [self] result in
+            torrent.connectFinished(address, succeeded: (try? result.get()) != nil)
+            if case .failure = result { connectionCount = max(0, connectionCount - 1) }
+        }
+    }
+
+    func logPeerClosed(_ peer: PeerConnection, reason: String) {
+        logger.debug("peer closed", metadata: ["event": "peer_closed", "peer": "\(peer.address)", "reason": "\(reason)"])
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        "\(address.ipAddress ?? "unknown"):\(address.port ?? 0)"
+    }
+}

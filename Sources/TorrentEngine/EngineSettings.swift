@@ -1,0 +1,37 @@
+/// What the engine is told by configuration (App maps the variables of docs/configuration).
+public struct EngineSettings: Sendable {
+    /// Address peer connections bind to and listen on (the VPN issue binds it to the tunnel).
+    public var bindAddress: String
+    /// Incoming peer port; 0 picks a free one (announced to trackers as bound).
+    public var listenPort: Int
+    /// CONTENT_CONNECTION_LIMIT: peer connections across all torrents.
+    public var connectionLimit: Int
+    /// CONTENT_DOWNLOAD_LIMIT / CONTENT_UPLOAD_LIMIT in bytes per second (0 = unlimited).
+    public var downloadLimit: Double
+    public var uploadLimit: Double
+    /// STATIC_TRACKERS: announce URLs added to every torrent as a last tier.
+    public var staticTrackers: [String]
+    /// DOWNLOAD_PATH: torrents live under `<downloadPath>/<info-hash>/`.
+    public var downloadPath: String
+    /// Peers we upload to at once (regular unchoke slots plus one optimistic).
+    public var uploadSlots: Int
+    /// Requests kept in flight per peer.
+    public var pipelineDepth: Int
+    /// A request not answered in this many seconds is re-requested elsewhere.
+    public var requestTimeout: Double
+
+    public init(bindAddress: String = "0.0.0.0", listenPort: Int = 0, connectionLimit: Int = 100,
+                downloadLimit: Double = 0, uploadLimit: Double = 0, staticTrackers: [String] = [],
+                downloadPath: String, uploadSlots: Int = 8, pipelineDepth: Int = 96, requestTimeout: Double = 8) {
+        self.bindAddress = bindAddress
+        self.listenPort = listenPort
+        self.connectionLimit = connectionLimit
+        self.downloadLimit = downloadLimit
+        self.uploadLimit = uploadLimit
+        self.staticTrackers = staticTrackers
+        self.downloadPath = downloadPath
+        self.uploadSlots = uploadSlots
+        self.pipelineDepth = pipelineDepth
+        self.requestTimeout = requestTimeout
+    }
+}

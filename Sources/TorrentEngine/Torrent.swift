@@ -1,0 +1,591 @@
+import BitTorrentCore
+import BitTorrentProtocol
+import Crypto
+import Foundation
+import NIOCore
+import SwarmLogic
+
+/// One torrent's swarm state: which pieces we have, who has what, what is requested from
+/// whom, who we upload to, and which stream reads wait for which piece. Confined to the
+/// engine's event loop; pure decisions come from SwarmLogic (picker, planner, choker), disk
+/// and hashing run on the engine's thread pool.
+public final class Torrent: @unchecked Sendable {
+    public let sourceId: Int
+    public let metainfo: Metainfo
+    let geometry: PieceGeometry
+    let layout: FileLayout
+    let store: any PieceStore
+    let location: String
+    unowned let engine: Engine
+    var loop: any EventLoop { engine.loop }
+
+    var picker: PiecePicker
+    var planner: BlockPlanner
+    var choker: Choker
+    var peers: [Int: PeerConnection] = [:]
+    /// Addresses from trackers and incoming peers → when a dial last failed (nil: never).
+    var known: [String: Double?] = [:]
+    var connecting: Set<String> = []
+    var banned: Set<String> = []
+    var strikes: [String: Int] = [:]
+    /// Pieces being assembled in memory until their hash check (bounded by the planner).
+    var buffers: [Int: [UInt8]] = [:]
+    var contributors: [Int: Set<String>] = [:]
+    var waiters: [Int: [EventLoopPromise<Void>]] = [:]
+    var readers: [Int: PiecePicker.Window] = [:]
+    var nextReaderID = 0
+    var failure: StorageError?
+    var stopped = false
+    var throttleScheduled = false
+
+    public private(set) var downloadedBytes: Int64 = 0
+    public private(set) var uploadedBytes: Int64 = 0
+    var hashFailures = 0
+    var rateWindow: (at: Double, down: Int64, up: Int64) = (0, 0, 0)
+    var rates: (down: Double, up: Double) = (0, 0)
+    var chokeRound = 0
+
+    // Trackers: one list per tier (BEP 12); a tracker that answers moves to its tier's front.
+    var tiers: [[String]]
+    var nextAnnounce: Double = 0
+    var announcing = false
+    var announcedCompleted = false
+    var lastAnnounceError: String?
+
+    var progressSaving = false
+    var progressDirty = false
+
+    init(sourceId: Int, metainfo: Metainfo, store: any PieceStore, location: String, have: Bitfield?, engine: Engine) {
+        self.sourceId = sourceId
+        self.metainfo = metainfo
+        geometry = PieceGeometry(totalLength: metainfo.totalLength, pieceLength: metainfo.pieceLength)!
+        layout = FileLayout(files: metainfo.files)
+        self.store = store
+        self.location = location
+        self.engine = engine
+        picker = PiecePicker(geometry: geometry, have: have)
+        planner = BlockPlanner(geometry: geometry, pipelineDepth: engine.settings.pipelineDepth, timeout: engine.settings.requestTimeout)
+        choker = Choker(slots: engine.settings.uploadSlots)
+        var tiers = metainfo.trackerTiers.map { $0.filter(Self.isTrackerURL) }.filter { !$0.isEmpty }
+        let statics = engine.settings.staticTrackers.filter { url in Self.isTrackerURL(url) && !tiers.joined().contains(url) }
+        if !statics.isEmpty { tiers.append(statics) }
+        self.tiers = tiers
+    }
+
+    static func isTrackerURL(_ url: String) -> Bool {
+        url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("udp://")
+    }
+
+    public var isComplete: Bool { picker.have.isComplete }
+    var now: Double { engine.now() }
+
+    func start() {
+        // Players read the container header first and often the index at the end.
+        if let main = layout.largestFile {
+            let file = metainfo.files[main]
+            picker.prioritizeEnds(ofBytes: file.offset, file.offset + file.length)
+        }
+        rateWindow = (now, 0, 0)
+        announce(.started)
+    }
+
+    /// Closes every connection and announces `stopped` (bounded by the tracker timeouts).
+    func shutdown() -> EventLoopFuture<Void> {
+        stopped = true
+        for peer in peers.values { peer.close(reason: "shutdown") }
+        for promise in waiters.values.joined() { promise.fail(StreamReadError.stopped) }
+        waiters.removeAll()
+        guard !tiers.isEmpty else { return loop.makeSucceededVoidFuture() }
+        let request = announceRequest(.stopped)
+        let urls = tiers.compactMap(\.first)
+        return engine.threadPool.runIfActive(eventLoop: loop) { [tracker = engine.tracker] in
+            for url in urls { _ = try? tracker.announce(url: url, request: request) }
+        }.recover { _ in }
+    }
+
+    // MARK: Peers
+
+    /// A peer finished its handshake for this torrent. False refuses it.
+    func attach(_ peer: PeerConnection) -> Bool {
+        guard !stopped, !banned.contains(peer.host) else { return false }
+        peers[peer.id] = peer
+        peer.has = Bitfield(count: geometry.pieceCount)
+        if !peer.outgoing, known[peer.address] == nil, let port = peer.address.split(separator: ":").last, port != "0" {
+            // Incoming peers' source ports are not their listen ports; learn those from BEP 10.
+        }
+        if picker.have.setCount == 0 {
+            if peer.supportsFast { peer.send(.haveNone) }
+        } else if picker.have.isComplete && peer.supportsFast {
+            peer.send(.haveAll)
+        } else {
+            peer.send(.bitfield(picker.have.bytes))
+        }
+        if peer.supportsExtensions {
+            let handshake = ExtendedHandshake(extensions: ["ut_metadata": Self.utMetadataID], metadataSize: metainfo.infoBytes.count,
+                                              client: "Miauflix 0.1", listenPort: UInt16(clamping: engine.listenPort), requestQueue: 500)
+            peer.send(.extended(id: 0, payload: handshake.encoded))
+        }
+        return true
+    }
+
+    static let utMetadataID: UInt8 = 1
+
+    func detach(_ peer: PeerConnection) {
+        guard peers.removeValue(forKey: peer.id) != nil else { return }
+        picker.peerLeft(peer.has)
+        planner.peerGone(peer.id)
+        fillAll()
+    }
+
+    func connectFinished(_ address: String, succeeded: Bool) {
+        connecting.remove(address)
+        if !succeeded { known[address] = .some(now) }
+    }
+
+    func received(_ message: PeerMessage, from peer: PeerConnection) {
+        switch message {
+        case .keepAlive, .port, .suggest, .allowedFast:
+            break
+        case .choke:
+            peer.peerChoking = true
+            planner.peerGone(peer.id)
+            fillAll()
+        case .unchoke:
+            peer.peerChoking = false
+            fill(peer)
+        case .interested:
+            peer.peerInterested = true
+            if peer.amChoking && peers.values.filter({ !$0.amChoking }).count < engine.settings.uploadSlots {
+                setChoked(peer, false)
+            }
+        case .notInterested:
+            peer.peerInterested = false
+        case let .have(index):
+            guard let piece = geometry.piece(Int(index)) else { return peer.close(reason: "bad_have") }
+            if !peer.has[piece.value] {
+                peer.has[piece.value] = true
+                picker.peerHas(piece)
+            }
+            updateInterest(peer)
+            fill(peer)
+        case let .bitfield(bytes):
+            guard let bits = Bitfield(wire: bytes, count: geometry.pieceCount) else { return peer.close(reason: "bad_bitfield") }
+            picker.peerLeft(peer.has)
+            peer.has = bits
+            picker.peerBitfield(bits)
+            updateInterest(peer)
+        case .haveAll:
+            picker.peerLeft(peer.has)
+            peer.has = Bitfield(count: geometry.pieceCount, all: true)
+            picker.peerBitfield(peer.has)
+            updateInterest(peer)
+        case .haveNone:
+            break
+        case let .request(index, begin, length):
+            upload(request: (Int(index), Int(begin), Int(length)), from: peer)
+        case let .piece(index, begin, block):
+            receivedBlock(piece: Int(index), begin: Int(begin), bytes: block, from: peer)
+        case let .cancel(index, begin, length):
+            peer.uploadQueue.removeAll { $0.piece.value == Int(index) && $0.begin == Int(begin) && $0.length == Int(length) }
+        case .reject:
+            // The request stays planned until it times out; a rejecting peer is usually choking.
+            break
+        case let .extended(id, payload):
+            extended(id: id, payload: payload, from: peer)
+        }
+    }
+
+    func extended(id: UInt8, payload: [UInt8], from peer: PeerConnection) {
+        if id == 0 {
+            guard let handshake = try? ExtendedHandshake.decode(payload) else { return peer.close(reason: "bad_extended_handshake") }
+            peer.extensionIDs = handshake.extensions
+            if let reqq = handshake.requestQueue { peer.requestQueueLimit = reqq }
+            if !peer.outgoing, let port = handshake.listenPort {
+                let listening = "\(peer.host):\(port)"
+                if known[listening] == nil { known[listening] = .some(nil) }
+            }
+        } else if id == Self.utMetadataID {
+            // BEP 9: serve our metadata to peers that ask (magnet leechers).
+            guard let reply = peer.extensionIDs["ut_metadata"], case let .request(index)? = try? MetadataMessage.decode(payload) else { return }
+            let size = metainfo.infoBytes.count
+            let start = index * MetadataMessage.pieceLength
+            if start < size {
+                let chunk = Array(metainfo.infoBytes[start..<min(size, start + MetadataMessage.pieceLength)])
+                peer.send(.extended(id: reply, payload: MetadataMessage.data(piece: index, totalSize: size, bytes: chunk).encoded))
+            } else {
+                peer.send(.extended(id: reply, payload: MetadataMessage.reject(piece: index).encoded))
+            }
+        }
+    }
+
+    func updateInterest(_ peer: PeerConnection) {
+        let wanted = failure == nil && picker.wantsAny(of: peer.has)
+        if wanted != peer.amInterested {
+            peer.amInterested = wanted
+            peer.send(wanted ? .interested : .notInterested)
+        }
+    }
+
+    func setChoked(_ peer: PeerConnection, _ choked: Bool) {
+        guard peer.amChoking != choked else { return }
+        peer.amChoking = choked
+        peer.send(choked ? .choke : .unchoke)
+        if choked {
+            if peer.supportsFast {
+                for request in peer.uploadQueue {
+                    peer.send(.reject(piece: UInt32(request.piece.value), begin: UInt32(request.begin), length: UInt32(request.length)))
+                }
+            }
+            peer.uploadQueue.removeAll()
+        }
+    }
+
+    // MARK: Downloading
+
+    func fillAll() {
+        for peer in peers.values { fill(peer) }
+    }
+
+    /// Tops up a peer's request pipeline: blocks of pieces already under way first, then a
+    /// new piece from the picker (deadlines → priority → rarest), endgame duplicates last.
+    func fill(_ peer: PeerConnection) {
+        guard !peer.peerChoking, !peer.closed, failure == nil, !stopped, !picker.have.isComplete else { return }
+        guard engine.downloadBucket.allows(PieceGeometry.blockLength, now: now) else { return scheduleThrottledFill() }
+        let time = now
+        let depth = min(engine.settings.pipelineDepth, peer.requestQueueLimit)
+        planner.pipelineDepth = depth
+        var actions = planner.fill(peer: peer.id, peerHas: peer.has, now: time)
+        var rounds = 0
+        while planner.outstandingCount(peer: peer.id) < depth, rounds < 32, let piece = picker.pick(from: peer.has) {
+            picker.started(piece)
+            planner.begin(piece)
+            if picker.deadline(of: piece) != nil { planner.prioritize(picker.piecesByDeadline) }
+            actions += planner.fill(peer: peer.id, peerHas: peer.has, now: time)
+            rounds += 1
+        }
+        if planner.outstandingCount(peer: peer.id) < depth && picker.inEndgame {
+            actions += planner.fill(peer: peer.id, peerHas: peer.has, now: time, endgame: true)
+        }
+        perform(actions)
+    }
+
+    func perform(_ actions: [BlockPlanner.Action]) {
+        for action in actions {
+            switch action {
+            case let .request(id, block):
+                _ = engine.downloadBucket.take(block.length, now: now)
+                peers[id]?.send(.request(piece: UInt32(block.piece.value), begin: UInt32(block.begin), length: UInt32(block.length)))
+            case let .cancel(id, block):
+                peers[id]?.send(.cancel(piece: UInt32(block.piece.value), begin: UInt32(block.begin), length: UInt32(block.length)))
+            case let .slowPeer(id):
+                peers[id]?.slowStrikes += 1
+            }
+        }
+    }
+
+    func scheduleThrottledFill() {
+        guard !throttleScheduled else { return }
+        throttleScheduled = true
+        loop.scheduleTask(in: .milliseconds(20)) { [self] in
+            throttleScheduled = false
+            fillAll()
+        }
+    }
+
+    func receivedBlock(piece index: Int, begin: Int, bytes: [UInt8], from peer: PeerConnection) {
+        guard let block = geometry.block(piece: index, begin: begin, length: bytes.count) else {
+            return peer.close(reason: "bad_block")
+        }
+        peer.downloadedTotal += Int64(bytes.count)
+        peer.downloadedThisRound += Int64(bytes.count)
+        guard planner.wants(block) else { return fill(peer) }
+        let (actions, complete) = planner.received(block, from: peer.id)
+        downloadedBytes += Int64(bytes.count)
+        let length = geometry.length(of: block.piece)
+        var buffer = buffers.removeValue(forKey: index) ?? [UInt8](repeating: 0, count: length)
+        buffer.withUnsafeMutableBufferPointer { target in
+            bytes.withUnsafeBufferPointer { source in
+                target.baseAddress!.advanced(by: begin).update(from: source.baseAddress!, count: source.count)
+            }
+        }
+        contributors[index, default: []].insert(peer.host)
+        perform(actions)
+        if complete {
+            verifyAndStore(block.piece, buffer)
+        } else {
+            buffers[index] = buffer
+        }
+        fill(peer)
+    }
+
+    /// Hashes the assembled piece and writes it on the thread pool; only then does it count.
+    func verifyAndStore(_ piece: PieceIndex, _ bytes: [UInt8]) {
+        let expected = metainfo.pieceHashes[piece.value]
+        let store = store
+        engine.threadPool.runIfActive(eventLoop: loop) { () throws(StorageError) -> Bool in
+            guard Digest.sha1(bytes) == expected else { return false }
+            try store.write(piece: piece, begin: 0, bytes: bytes)
+            return true
+        }.whenComplete { [self] result in
+            let from = contributors.removeValue(forKey: piece.value) ?? []
+            switch result {
+            case .success(true):
+                pieceVerified(piece)
+            case .success(false):
+                hashFailed(piece, from: from)
+            case let .failure(error):
+                storageFailed(error as? StorageError ?? .io(errno: 0), piece: piece)
+            }
+        }
+    }
+
+    func pieceVerified(_ piece: PieceIndex) {
+        guard !picker.have[piece.value] else { return }
+        picker.completed(piece)
+        perform(planner.drop(piece))
+        for peer in peers.values {
+            if !peer.has[piece.value] { peer.send(.have(piece: UInt32(piece.value))) }
+            updateInterest(peer)
+        }
+        for promise in waiters.removeValue(forKey: piece.value) ?? [] { promise.succeed(()) }
+        saveProgress()
+        if picker.have.isComplete {
+            engine.logger.info("torrent complete", metadata: ["event": "torrent_complete", "source": "\(sourceId)",
+                                                              "downloaded": "\(downloadedBytes)", "hash_failures": "\(hashFailures)"])
+            if !announcedCompleted {
+                announcedCompleted = true
+                announce(.completed)
+            }
+        }
+        fillAll()
+    }
+
+    /// A piece failed its hash check: its blocks are wanted again; a peer that alone sent a
+    /// bad piece (or took part in two) is banned and disconnected.
+    func hashFailed(_ piece: PieceIndex, from hosts: Set<String>) {
+        hashFailures += 1
+        planner.failed(piece)
+        picker.abandoned(piece)
+        for host in hosts {
+            strikes[host, default: 0] += hosts.count == 1 ? 2 : 1
+            if strikes[host, default: 0] >= 2 && !banned.contains(host) {
+                banned.insert(host)
+                engine.logger.warning("peer banned", metadata: ["event": "peer_banned", "source": "\(sourceId)", "peer": "\(host)",
+                                                                 "reason": "hash_failure", "piece": "\(piece.value)"])
+                for peer in peers.values where peer.host == host { peer.close(reason: "banned") }
+            }
+        }
+        fillAll()
+    }
+
+    func storageFailed(_ error: StorageError, piece: PieceIndex) {
+        guard failure == nil else { return }
+        failure = error
+        planner.failed(piece)
+        picker.abandoned(piece)
+        engine.logger.error("torrent storage failed", metadata: ["event": "torrent_storage_failed", "source": "\(sourceId)", "error": "\(error)"])
+        for promise in waiters.values.joined() { promise.fail(StreamReadError.storage(error)) }
+        waiters.removeAll()
+        for peer in peers.values { updateInterest(peer) }
+    }
+
+    func saveProgress() {
+        guard !progressSaving else { progressDirty = true; return }
+        progressSaving = true
+        progressDirty = false
+        let bits = picker.have.bytes
+        let downloaded = Int64(picker.have.setCount) * Int64(geometry.pieceLength)
+        let (sink, id, size, location) = (engine.progress, sourceId, metainfo.totalLength, location)
+        engine.threadPool.runIfActive(eventLoop: loop) {
+            sink.saveProgress(sourceId: id, verifiedPieces: bits, size: size, downloaded: min(size, downloaded), location: location)
+        }.whenComplete { [self] _ in
+            progressSaving = false
+            if progressDirty { saveProgress() }
+        }
+    }
+
+    // MARK: Uploading
+
+    func upload(request: (piece: Int, begin: Int, length: Int), from peer: PeerConnection) {
+        guard let piece = geometry.piece(request.piece), request.begin >= 0, request.length > 0, request.length <= 128 * 1024,
+              request.begin + request.length <= geometry.length(of: piece) else { return peer.close(reason: "bad_request") }
+        guard !peer.amChoking, picker.have[piece.value], peer.uploadQueue.count < 512 else {
+            if peer.supportsFast { peer.send(.reject(piece: UInt32(request.piece), begin: UInt32(request.begin), length: UInt32(request.length))) }
+            return
+        }
+        peer.uploadQueue.append((piece, request.begin, request.length))
+        serveUploads(peer)
+    }
+
+    /// Serves a peer's queued requests one disk read at a time, paced by CONTENT_UPLOAD_LIMIT.
+    func serveUploads(_ peer: PeerConnection) {
+        guard !peer.uploading, !peer.closed, let next = peer.uploadQueue.first else { return }
+        peer.uploading = true
+        let delay = engine.uploadBucket.take(next.length, now: now)
+        let store = store
+        let read = { @Sendable [self] () -> EventLoopFuture<[UInt8]> in
+            engine.threadPool.runIfActive(eventLoop: loop) { () throws(StorageError) -> [UInt8] in
+                try store.read(piece: next.piece, begin: next.begin, length: next.length)
+            }
+        }
+        let future = delay > 0 ? loop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) {}.futureResult.flatMap(read) : read()
+        future.whenComplete { [self] result in
+            peer.uploading = false
+            guard case let .success(bytes) = result, !peer.closed, !peer.amChoking,
+                  let position = peer.uploadQueue.firstIndex(where: { $0.piece == next.piece && $0.begin == next.begin && $0.length == next.length })
+            else { return serveUploads(peer) }
+            peer.uploadQueue.remove(at: position)
+            peer.send(.piece(piece: UInt32(next.piece.value), begin: UInt32(next.begin), block: bytes))
+            uploadedBytes += Int64(bytes.count)
+            peer.uploadedThisRound += Int64(bytes.count)
+            serveUploads(peer)
+        }
+    }
+
+    // MARK: Maintenance (once a second)
+
+    func tick(now: Double) {
+        guard !stopped else { return }
+        perform(planner.expire(now: now))
+        if now - rateWindow.at >= 5 {
+            let span = now - rateWindow.at
+            rates = (Double(downloadedBytes - rateWindow.down) / span, Double(uploadedBytes - rateWindow.up) / span)
+            rateWindow = (now, downloadedBytes, uploadedBytes)
+        }
+        chokeRound += 1
+        if chokeRound % 10 == 0 { rechoke() }
+        for peer in peers.values {
+            if now - peer.lastReceived > 180 { peer.close(reason: "idle") }
+            else if now - peer.lastSent > 90 { peer.send(.keepAlive) }
+        }
+        if !announcing && now >= nextAnnounce && !tiers.isEmpty { announce(.none) }
+        connectMore(now: now)
+        fillAll()
+    }
+
+    /// Tit-for-tat: the best recent uploaders to us (or downloaders from us while seeding)
+    /// keep their slots, one optimistic unchoke rotates.
+    func rechoke() {
+        let seeding = picker.have.isComplete
+        let candidates = peers.values.map {
+            Choker.Peer(id: $0.id, interested: $0.peerInterested, rate: Double(seeding ? $0.uploadedThisRound : $0.downloadedThisRound))
+        }
+        var random = SystemRandomNumberGenerator()
+        let unchoked = choker.round(candidates) { Int.random(in: 0..<$0, using: &random) }
+        for peer in peers.values {
+            setChoked(peer, !unchoked.contains(peer.id))
+            peer.downloadedThisRound = 0
+            peer.uploadedThisRound = 0
+        }
+    }
+
+    func connectMore(now: Double) {
+        guard !picker.have.isComplete, failure == nil else { return }
+        let connected = Set(peers.values.map(\.address))
+        let self_ = "\(engine.settings.bindAddress):\(engine.listenPort)"
+        var budget = max(0, 30 - peers.count - connecting.count)
+        for (address, failedAt) in known where budget > 0 && engine.hasConnectionRoom {
+            guard !connected.contains(address), !connecting.contains(address), address != self_,
+                  !banned.contains(String(address[..<(address.lastIndex(of: ":") ?? address.endIndex)])) else { continue }
+            if let failedAt, now - failedAt < 30 { continue }
+            connecting.insert(address)
+            engine.connect(address, for: self)
+            budget -= 1
+        }
+    }
+
+    // MARK: Trackers
+
+    func announceRequest(_ event: AnnounceEvent) -> AnnounceRequest {
+        let left = metainfo.totalLength - min(metainfo.totalLength, Int64(picker.have.setCount) * Int64(geometry.pieceLength))
+        return AnnounceRequest(infoHash: metainfo.infoHash, peerID: engine.peerID, port: UInt16(clamping: engine.listenPort),
+                               uploaded: uploadedBytes, downloaded: downloadedBytes, left: picker.have.isComplete ? 0 : left,
+                               event: event, numWant: 80, key: 0x4d46)
+    }
+
+    /// Announces to every tier (BEP 12: the first tracker of a tier that answers wins and
+    /// moves to the front); peers found are dialled by the next tick.
+    func announce(_ event: AnnounceEvent) {
+        guard !tiers.isEmpty else { return }
+        announcing = true
+        let request = announceRequest(event)
+        let tiers = tiers
+        let tracker = engine.tracker
+        engine.threadPool.runIfActive(eventLoop: loop) { () -> [(tier: Int, url: String?, result: Result<AnnounceResponse, TrackerFailure>)] in
+            tiers.enumerated().map { tier, urls in
+                var last = TrackerFailure(message: "no tracker answered")
+                for url in urls {
+                    do { return (tier, url, .success(try tracker.announce(url: url, request: request))) } catch {
+                        last = TrackerFailure(message: "\(error)")
+                    }
+                }
+                return (tier, nil, .failure(last))
+            }
+        }.whenComplete { [self] outcome in
+            announcing = false
+            var interval = 1800.0
+            var found = 0
+            if case let .success(results) = outcome {
+                for entry in results {
+                    switch entry.result {
+                    case let .success(response):
+                        if let url = entry.url, let position = self.tiers[entry.tier].firstIndex(of: url), position > 0 {
+                            self.tiers[entry.tier].remove(at: position)
+                            self.tiers[entry.tier].insert(url, at: 0)
+                        }
+                        interval = min(interval, Double(response.interval))
+                        for address in response.peers where known[address] == nil {
+                            known[address] = .some(nil)
+                            found += 1
+                        }
+                        lastAnnounceError = nil
+                    case let .failure(error):
+                        lastAnnounceError = error.message
+                    }
+                }
+            }
+            // Few peers: ask again sooner (a fresh swarm fills up over the first minutes).
+            if peers.count < 5 { interval = min(interval, 30) }
+            nextAnnounce = now + max(15, interval)
+            engine.logger.info("tracker announce", metadata: ["event": "tracker_announce", "source": "\(sourceId)", "kind": "\(event.rawValue.isEmpty ? "interval" : event.rawValue)",
+                                                              "new_peers": "\(found)", "error": "\(lastAnnounceError ?? "none")"])
+            if event != .stopped { connectMore(now: now) }
+        }
+    }
+
+    // MARK: Snapshot
+
+    func snapshot() -> TorrentSnapshot {
+        TorrentSnapshot(sourceId: sourceId, infoHash: metainfo.infoHash.hex, name: metainfo.name, size: metainfo.totalLength,
+                        pieces: geometry.pieceCount, verifiedPieces: picker.have.setCount,
+                        progress: geometry.pieceCount == 0 ? 1 : Double(picker.have.setCount) / Double(geometry.pieceCount),
+                        downloadRate: rates.down, uploadRate: rates.up, downloaded: downloadedBytes, uploaded: uploadedBytes,
+                        peers: peers.count, streams: readers.count, hashFailures: hashFailures, bannedPeers: banned.count,
+                        error: failure.map { "\($0)" }, trackerError: lastAnnounceError)
+    }
+}
+
+struct TrackerFailure: Error, Sendable {
+    var message: String
+}
+
+/// What the admin view shows of a torrent.
+public struct TorrentSnapshot: Sendable, Codable, Equatable {
+    public var sourceId: Int
+    public var infoHash: String
+    public var name: String
+    public var size: Int64
+    public var pieces: Int
+    public var verifiedPieces: Int
+    public var progress: Double
+    public var downloadRate: Double
+    public var uploadRate: Double
+    public var downloaded: Int64
+    public var uploaded: Int64
+    public var peers: Int
+    public var streams: Int
+    public var hashFailures: Int
+    public var bannedPeers: Int
+    public var error: String?
+    public var trackerError: String?
+}
