@@ -28,7 +28,13 @@ logs="$data/logs"
 prefix="$data/nginx"
 nginx_bin="${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}"
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid that exists and is not a zombie (where nothing reaps, a killed daemon lingers as one).
+alive() {
+    [ -f "$1" ] || return 1
+    local pid; pid="$(cat "$1")"
+    kill -0 "$pid" 2>/dev/null || return 1
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
+}
 
 wait_gone() { # pidfile deadline_seconds
     local pid; pid="$(cat "$1" 2>/dev/null || true)"
@@ -107,8 +113,9 @@ render_nginx() {
 
 wait_healthy() {
     local url="https://127.0.0.1:$MIAUFLIX_HTTPS_PORT/api/health"
+    local engine="https://127.0.0.1:$MIAUFLIX_HTTPS_PORT/api/stream/health"
     local end=$((SECONDS + ${STACK_START_TIMEOUT:-60}))
-    until curl -fsk --max-time 2 "$url" >/dev/null 2>&1; do
+    until curl -fsk --max-time 2 "$url" >/dev/null 2>&1 && curl -fsk --max-time 2 "$engine" >/dev/null 2>&1; do
         if [ $SECONDS -ge $end ]; then
             echo "stack: $url did not answer; see $logs/" >&2
             tail -n 20 "$logs"/*.log >&2 || true

@@ -39,9 +39,6 @@ public enum EngineProcess {
                             progress: DatabaseProgressSink(database: database, logger: logger), logger: logger)
         await engine.start()
         let torrents = SourceTorrents(database: database, cipher: configuration.fieldCipher, engine: engine)
-        router.on("GET", "/internal/torrents") { _ in
-            .json(try engine.snapshots().wait())
-        }
         let streams = StreamRoutes(database: database, torrents: torrents, pool: pool,
                                    keySecret: configuration.string("STREAM_TOKEN_SECRET"),
                                    startTimeout: Double(max(1, configuration.seconds("STREAM_START_TIMEOUT"))), logger: logger)

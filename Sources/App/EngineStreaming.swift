@@ -82,6 +82,10 @@ struct StreamRoutes: StreamResolver {
                               ("Access-Control-Expose-Headers", "Content-Length, Content-Range, Accept-Ranges")]
 
     func resolve(_ request: Request, on loop: any EventLoop) -> EventLoopFuture<StreamReply>? {
+        if request.path == "/internal/torrents" && request.method == "GET" {
+            // Unix socket only (nginx forwards nothing outside /api/stream/): the admin view.
+            return torrents.engine.snapshots().hop(to: loop).map { StreamReply(.json($0)) }
+        }
         guard request.path.hasPrefix(Self.prefix), request.path != "/api/stream/health" else { return nil }
         @Sendable func answer(_ response: Response) -> EventLoopFuture<StreamReply> {
             var response = response

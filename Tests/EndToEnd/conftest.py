@@ -46,6 +46,9 @@ class Stack:
             # nginx's coarse flood ceiling would otherwise throttle the test suite itself;
             # test_auth checks the default ceiling on a stack of its own.
             "AUTH_RATE_LIMIT": "1000",
+            # The engine's peer port: free and on loopback (no stack shares 6881).
+            "CONTENT_PORT": str(free_port()),
+            "CONTENT_BIND_ADDRESS": "127.0.0.1",
         })
         self.env.update({k: str(v) for k, v in env.items()})
         self.outputs = []

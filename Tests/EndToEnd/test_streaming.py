@@ -1,0 +1,238 @@
+"""Streaming from a real local swarm (issue 6): opentracker + libtorrent seeders on loopback,
+our engine downloading through nginx's /api/stream/, seeding back to a libtorrent leecher,
+banning a corrupting peer and resuming after kill -9."""
+import base64
+import hashlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import swarm
+from conftest import REPO, FixtureServer, Stack, free_port, wait_until
+
+
+class Swarm:
+    """The media, a tracker and torrents of it at several piece sizes (distinct info-hashes)."""
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.media = swarm.make_media(REPO / ".build" / "test-media")
+        self.data = self.media.read_bytes()
+        self.sha256 = hashlib.sha256(self.data).hexdigest()
+        self.tracker = swarm.Tracker(work)
+        self.torrents = {}
+        self.peers = []
+
+    def torrent(self, piece_kib, seed=True, upload_limit=None):
+        path = self.work / f"media-{piece_kib}k.torrent"
+        data, infohash = swarm.make_torrent(self.media, [self.tracker.http_url, self.tracker.udp_url], piece_kib, path)
+        self.tracker.add_hash(infohash)
+        if seed:
+            self.peers.append(swarm.Seeder(path, self.media.parent, swarm.fresh_address(), upload_limit=upload_limit))
+        self.torrents[piece_kib] = (path, data, infohash)
+        return path, data, infohash
+
+    def stop(self):
+        for peer in self.peers:
+            peer.stop()
+        self.tracker.stop()
+
+
+@pytest.fixture(scope="module")
+def local_swarm():
+    with tempfile.TemporaryDirectory(prefix="miauflix-swarm-") as tmp:
+        s = Swarm(Path(tmp))
+        try:
+            yield s
+        finally:
+            s.stop()
+
+
+@pytest.fixture(scope="module")
+def stream_stack(local_swarm):
+    upstream = FixtureServer()
+    with tempfile.TemporaryDirectory(prefix="miauflix-e2e-stream-") as tmp:
+        os.chmod(tmp, 0o755)
+        s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
+                  DISABLE_BACKGROUND_TASKS="true", CONTENT_PORT=free_port(), CONTENT_BIND_ADDRESS="127.0.0.1",
+                  STREAM_START_TIMEOUT="6s")
+        try:
+            s.start()
+            jar = requests.Session()
+            r, sid = s.login(*s.admin, session=jar)
+            assert r.status_code == 200
+            s.jar, s.sid = jar, sid
+            yield s
+        finally:
+            s.stop()
+            upstream.stop()
+
+
+def add_source(stack, tmdb_id, torrent_bytes, quality="HD"):
+    h = {"X-Session-Id": stack.sid}
+    assert stack.jar.get(stack.url(f"/api/movies/{tmdb_id}"), headers=h, verify=False, timeout=15).status_code == 200
+    r = stack.jar.post(stack.url(f"/api/admin/movies/{tmdb_id}/sources"), headers=h, verify=False, timeout=15,
+                       json={"torrent": base64.b64encode(torrent_bytes).decode(), "quality": quality})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def watch(stack, tmdb_id):
+    r = stack.jar.post(stack.url(f"/api/movies/{tmdb_id}/auto"), headers={"X-Session-Id": stack.sid}, verify=False, timeout=15)
+    assert r.status_code == 200, r.text
+    return r.json()["streamingKey"]
+
+
+def stream(stack, key, headers=None, method="GET", timeout=60):
+    return requests.request(method, stack.url(f"/api/stream/{key}"), headers=headers or {}, verify=False, timeout=timeout)
+
+
+def engine_torrents(stack):
+    out = subprocess.run(["curl", "-s", "--max-time", "5", "--unix-socket", str(stack.data_dir / "run/engine.sock"),
+                          "http://engine/internal/torrents"], capture_output=True, text=True)
+    return json.loads(out.stdout) if out.returncode == 0 and out.stdout.startswith("[") else []
+
+
+def verified_pieces(stack, source_id):
+    db = sqlite3.connect(stack.data_dir / "miauflix.sqlite", timeout=10)
+    try:
+        row = db.execute("SELECT downloadedPieces FROM storage WHERE movieSourceId = ?", (source_id,)).fetchone()
+    finally:
+        db.close()
+    return sum(bin(b).count("1") for b in row[0]) if row and row[0] else 0
+
+
+@pytest.fixture(scope="module")
+def full_movie(local_swarm, stream_stack):
+    """Movie 680 streams the 64 KiB-piece torrent from a libtorrent seeder."""
+    _, data, infohash = local_swarm.torrent(64)
+    source = add_source(stream_stack, 680, data)
+    return {"key": watch(stream_stack, 680), "source": source, "infohash": infohash}
+
+
+def test_whole_file_through_nginx_matches_the_original(local_swarm, stream_stack, full_movie):
+    r = stream(stream_stack, full_movie["key"])
+    assert r.status_code == 200, r.text
+    assert hashlib.sha256(r.content).hexdigest() == local_swarm.sha256
+    assert r.headers["Content-Type"] == "video/mp4" and r.headers["Accept-Ranges"] == "bytes"
+    assert r.headers["Content-Length"] == str(len(local_swarm.data))
+    assert r.headers["transferMode.dlna.org"] == "Streaming" and r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "filename*=UTF-8''miauflix-test-360p.mp4" in r.headers["Content-Disposition"]
+    assert "X-Request-ID" in r.headers and "Strict-Transport-Security" in r.headers
+
+
+def test_ranges_return_the_original_bytes(local_swarm, stream_stack, full_movie):
+    data, key = local_swarm.data, full_movie["key"]
+    total = len(data)
+    rng = random.Random(7)
+    cases = [(0, 0), (0, 1023), (total // 2, total // 2 + 100_000), (total - 1, total - 1), (total - 5000, None)]
+    cases += [(a, a + rng.randrange(1, 300_000)) for a in (rng.randrange(0, total - 1) for _ in range(8))]
+    for start, end in cases:
+        header = f"bytes={start}-" + ("" if end is None else str(end))
+        r = stream(stream_stack, key, {"Range": header})
+        stop = total - 1 if end is None else min(end, total - 1)
+        assert r.status_code == 206, (header, r.status_code)
+        assert r.headers["Content-Range"] == f"bytes {start}-{stop}/{total}"
+        assert r.content == data[start:stop + 1], header
+    suffix = stream(stream_stack, key, {"Range": "bytes=-700"})
+    assert suffix.status_code == 206 and suffix.content == data[-700:]
+    beyond = stream(stream_stack, key, {"Range": f"bytes={total}-"})
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{total}"
+    ignored = stream(stream_stack, key, {"Range": "pages=1-2"})
+    assert ignored.status_code == 200 and len(ignored.content) == total
+    head = stream(stream_stack, key, {"Range": "bytes=10-19"}, method="HEAD")
+    assert head.status_code == 206 and head.headers["Content-Length"] == "10" and head.content == b""
+    etag = head.headers["ETag"]
+    same = stream(stream_stack, key, {"Range": "bytes=10-19", "If-Range": etag})
+    assert same.status_code == 206 and same.content == data[10:20]
+    changed = stream(stream_stack, key, {"Range": "bytes=10-19", "If-Range": '"other"'})
+    assert changed.status_code == 200 and len(changed.content) == total
+
+
+def test_bad_keys_are_refused(stream_stack):
+    assert stream(stream_stack, "short").status_code == 400
+    r = stream(stream_stack, "nouser-but-long-enough")
+    assert r.status_code == 401 and r.json() == {"error": "Invalid or expired streaming key"}
+    forged = stream(stream_stack, "some-user:" + "A" * 40)
+    assert forged.status_code == 401
+    assert stream(stream_stack, "x" * 5000).status_code in (400, 414)
+
+
+def test_a_libtorrent_leecher_downloads_everything_from_our_engine_alone(local_swarm, stream_stack, full_movie):
+    # The engine has the whole file after the first test; it is the only peer the leecher may use.
+    assert wait_until(lambda: any(t["progress"] == 1 for t in engine_torrents(stream_stack)), 30)
+    path = local_swarm.torrents[64][0]
+    with tempfile.TemporaryDirectory(prefix="miauflix-leech-") as dest:
+        leecher = swarm.Leecher(path, Path(dest), swarm.fresh_address(),
+                                peers=[f"127.0.0.1:{stream_stack.env['CONTENT_PORT']}"], only_peers=True)
+        try:
+            assert leecher.wait_complete(60), leecher.describe()
+            assert leecher.sha256() == local_swarm.sha256
+        finally:
+            leecher.stop()
+    uploaded = [t["uploaded"] for t in engine_torrents(stream_stack) if t["sourceId"] == full_movie["source"]]
+    assert uploaded and uploaded[0] >= len(local_swarm.data)
+
+
+def test_seek_to_80_percent_is_served_while_the_start_is_still_downloading(local_swarm, stream_stack):
+    # A slow seeder (300 KB/s): the 80% range must not wait for the whole file.
+    _, data, _ = local_swarm.torrent(32, upload_limit=300_000)
+    source = add_source(stream_stack, 278, data)
+    key = watch(stream_stack, 278)
+    total = len(local_swarm.data)
+    start = int(total * 0.8)
+    r = stream(stream_stack, key, {"Range": f"bytes={start}-{start + 65535}"})
+    assert r.status_code == 206 and r.content == local_swarm.data[start:start + 65536]
+    pieces = (total + 32767) // 32768
+    assert verified_pieces(stream_stack, source) < pieces * 0.6, "the seek did not wait for the file to complete"
+    first = stream(stream_stack, key, {"Range": "bytes=0-99999"})
+    assert first.status_code == 206 and first.content == local_swarm.data[:100000]
+
+
+def test_a_peer_sending_corrupt_data_is_banned_and_the_file_completes(local_swarm, stream_stack):
+    path, data, _ = local_swarm.torrent(128, seed=False)
+    corrupt = swarm.CorruptPeer(path, swarm.fresh_address())
+    try:
+        add_source(stream_stack, 240, data)
+        key = watch(stream_stack, 240)
+        # Only the corrupting peer at first: the stream cannot start and answers 504 in time.
+        began = time.monotonic()
+        r = stream(stream_stack, key, {"Range": "bytes=0-1000"}, timeout=30)
+        assert r.status_code == 504 and time.monotonic() - began < 20
+        assert wait_until(lambda: corrupt.disconnected_by_remote >= 1, 20), "corrupt peer never dropped"
+        local_swarm.peers.append(swarm.Seeder(path, local_swarm.media.parent, swarm.fresh_address()))
+        r = stream(stream_stack, key, timeout=120)
+        assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == local_swarm.sha256
+        log = (stream_stack.data_dir / "logs/engine.log").read_text()
+        assert "event=peer_banned" in log and corrupt.address in log
+    finally:
+        corrupt.stop()
+
+
+def test_kill_9_mid_download_resumes_without_refetching_verified_pieces(local_swarm, stream_stack):
+    _, data, _ = local_swarm.torrent(256, upload_limit=1_500_000)
+    source = add_source(stream_stack, 238, data)
+    key = watch(stream_stack, 238)
+    pieces = (len(local_swarm.data) + 262143) // 262144
+    assert wait_until(lambda: verified_pieces(stream_stack, source) >= pieces // 3, 60)
+    os.kill(stream_stack.pid("engine"), signal.SIGKILL)
+    saved = verified_pieces(stream_stack, source)
+    assert 0 < saved < pieces
+    stream_stack.start()  # restarts the engine only (nginx and the API are still up)
+    r = stream(stream_stack, key, timeout=120)
+    log = (stream_stack.data_dir / "logs/engine.log").read_text()[-3000:]
+    assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == local_swarm.sha256, (r.text[:300], log)
+    downloaded = [t["downloaded"] for t in engine_torrents(stream_stack) if t["sourceId"] == source][0]
+    in_flight_allowance = 4 * 262144
+    assert downloaded <= (pieces - saved) * 262144 + in_flight_allowance, (downloaded, saved, pieces)
+    db = sqlite3.connect(stream_stack.data_dir / "miauflix.sqlite", timeout=10)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
