@@ -97,6 +97,7 @@ struct StreamRoutes: StreamResolver {
             return answer(APIError.handler(status: 405, message: "Method not allowed").response)
         }
         let key = String(request.path.dropFirst(Self.prefix.count)).replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%3a", with: ":")
+        guard !key.contains("/") else { return answer(APIError.notFound.response) }
         guard key.count >= 10, key.count <= 200 else { return answer(APIError.handler(status: 400, message: "Invalid key format").response) }
         let parts = key.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {

@@ -110,6 +110,20 @@ public struct BlockPlanner: Sendable {
         return actions
     }
 
+    /// A seek: cancels outstanding requests for pieces outside `keep` (the new window) so the
+    /// peers' queues serve the new position first. The pieces stay planned; their blocks are
+    /// requested again once the urgent ones are under way.
+    public mutating func cancelRequests(outside keep: Set<PieceIndex>) -> [Action] {
+        var actions: [Action] = []
+        for block in requests.keys.sorted(by: { ($0.piece.value, $0.begin) < ($1.piece.value, $1.begin) }) where !keep.contains(block.piece) {
+            for requester in (requests.removeValue(forKey: block) ?? [:]).keys.sorted() {
+                perPeer[requester, default: 1] -= 1
+                actions.append(.cancel(peer: requester, block: block))
+            }
+        }
+        return actions
+    }
+
     /// A peer disconnected or choked us: its requests are free for others.
     public mutating func peerGone(_ peer: Int) {
         for block in Array(requests.keys) where requests[block]?[peer] != nil {

@@ -22,7 +22,7 @@ public struct EngineSettings: Sendable {
 
     public init(bindAddress: String = "0.0.0.0", listenPort: Int = 0, connectionLimit: Int = 100,
                 downloadLimit: Double = 0, uploadLimit: Double = 0, staticTrackers: [String] = [],
-                downloadPath: String, uploadSlots: Int = 8, pipelineDepth: Int = 96, requestTimeout: Double = 8) {
+                downloadPath: String, uploadSlots: Int = 8, pipelineDepth: Int = 250, requestTimeout: Double = 8) {
         self.bindAddress = bindAddress
         self.listenPort = listenPort
         self.connectionLimit = connectionLimit

@@ -36,6 +36,9 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
     // Scoring and accounting.
     var downloadedTotal: Int64 = 0
     var downloadedThisRound: Int64 = 0
+    /// Smoothed download rate from this peer (bytes/s), sampled once a second.
+    var downloadRate: Double = 0
+    var rateSampleTotal: Int64 = 0
     var uploadedThisRound: Int64 = 0
     var lastReceived: Double
     var lastSent: Double

@@ -252,7 +252,7 @@ public final class Torrent: @unchecked Sendable {
         guard !peer.peerChoking, !peer.closed, failure == nil, !stopped, !picker.have.isComplete else { return }
         guard engine.downloadBucket.allows(PieceGeometry.blockLength, now: now) else { return scheduleThrottledFill() }
         let time = now
-        let depth = min(engine.settings.pipelineDepth, peer.requestQueueLimit)
+        let depth = pipelineDepth(for: peer)
         planner.pipelineDepth = depth
         var actions = planner.fill(peer: peer.id, peerHas: peer.has, now: time)
         var rounds = 0
@@ -267,6 +267,14 @@ public final class Torrent: @unchecked Sendable {
             actions += planner.fill(peer: peer.id, peerHas: peer.has, now: time, endgame: true)
         }
         perform(actions)
+    }
+
+    /// Requests in flight to a peer: about 1.5 s of its measured rate (a deeper queue would
+    /// make a seek wait behind blocks nobody needs now), at least 8, at most the configured
+    /// depth and the peer's own `reqq`.
+    func pipelineDepth(for peer: PeerConnection) -> Int {
+        let byRate = Int(peer.downloadRate * 1.5 / Double(PieceGeometry.blockLength)) + 4
+        return max(8, min(engine.settings.pipelineDepth, peer.requestQueueLimit, byRate))
     }
 
     func perform(_ actions: [BlockPlanner.Action]) {
@@ -451,6 +459,11 @@ public final class Torrent: @unchecked Sendable {
             let span = now - rateWindow.at
             rates = (Double(downloadedBytes - rateWindow.down) / span, Double(uploadedBytes - rateWindow.up) / span)
             rateWindow = (now, downloadedBytes, uploadedBytes)
+        }
+        for peer in peers.values {
+            let delta = Double(peer.downloadedTotal - peer.rateSampleTotal)
+            peer.rateSampleTotal = peer.downloadedTotal
+            peer.downloadRate = peer.downloadRate == 0 ? delta : 0.6 * peer.downloadRate + 0.4 * delta
         }
         chokeRound += 1
         if chokeRound % 10 == 0 { rechoke() }

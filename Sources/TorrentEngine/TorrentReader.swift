@@ -81,10 +81,19 @@ extension Torrent {
         if let failure { return loop.makeFailedFuture(StreamReadError.storage(failure)) }
         if stopped { return loop.makeFailedFuture(StreamReadError.stopped) }
         let previous = readers[reader]
-        readers[reader] = window(at: position)
+        let window = window(at: position)
+        readers[reader] = window
         // Re-plan only when the window moved by a piece or more (sequential reads inside a
-        // piece change nothing).
-        if previous.map({ abs($0.position - position) >= Int64(geometry.pieceLength) }) ?? true { updateWindows() }
+        // piece change nothing). A jump outside the old window, or a new stream whose first
+        // piece is missing, is a seek: requests outside the windows are cancelled so peers
+        // answer the new position first.
+        let moved = previous.map { abs($0.position - position) >= Int64(geometry.pieceLength) } ?? true
+        let seek = previous.map { position < $0.position || position > $0.position + $0.readahead } ?? !picker.have[piece.value]
+        if seek {
+            picker.setPlaybackWindows(Array(readers.values), now: now)
+            perform(planner.cancelRequests(outside: Set(picker.piecesByDeadline)))
+        }
+        if moved || seek { updateWindows() }
         let begin = Int(position - geometry.offset(of: piece))
         let length = Int(min(limit, Int64(geometry.length(of: piece) - begin)))
         let store = store
