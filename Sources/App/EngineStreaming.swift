@@ -20,23 +20,43 @@ struct SourceTorrents: Sendable {
         case unknownSource
         case noMetadata
         case corrupt
+        case timeout
+    }
+
+    enum Loaded {
+        case torrent(Metainfo, resume: [UInt8]?)
+        case magnet(Magnet)
     }
 
     /// Blocking (database and decryption): call on the thread pool.
-    func load(sourceId: Int) throws -> (Metainfo, [UInt8]?) {
+    func load(sourceId: Int) throws -> Loaded {
         guard let row = try database.sourceTorrent(id: sourceId) else { throw Failure.unknownSource }
-        guard let encrypted = row.encryptedFile, let cipher else { throw Failure.noMetadata }
+        guard let cipher else { throw Failure.noMetadata }
+        guard let encrypted = row.encryptedFile else {
+            guard let text = try? cipher.decryptString(row.encryptedMagnet), let magnet = try? Magnet.parse(text) else { throw Failure.corrupt }
+            return .magnet(magnet)
+        }
         guard let bytes = try? cipher.decrypt(Array(encrypted)),
               let metainfo = try? Metainfo.parse(bytes, sha1: Digest.sha1) else { throw Failure.corrupt }
-        let resume = try database.storageProgress(sourceId: sourceId)?.verifiedPieces
-        return (metainfo, resume)
+        return .torrent(metainfo, resume: try database.storageProgress(sourceId: sourceId)?.verifiedPieces)
     }
 
+    /// The running torrent of a source, or opens it (.torrent from the database, or
+    /// metadata from peers for a magnet, which is then stored encrypted).
     func open(sourceId: Int, pool: NIOThreadPool) -> EventLoopFuture<Torrent> {
-        engine.openedTorrent(sourceId: sourceId).flatMap { existing in
+        let (database, cipher) = (database, cipher)
+        return engine.openedTorrent(sourceId: sourceId).flatMap { existing in
             if let existing { return engine.loop.makeSucceededFuture(existing) }
-            return pool.runIfActive(eventLoop: engine.loop) { try load(sourceId: sourceId) }.flatMap { metainfo, resume in
-                engine.openTorrent(sourceId: sourceId, metainfo: metainfo, resume: resume)
+            return pool.runIfActive(eventLoop: engine.loop) { try load(sourceId: sourceId) }.flatMap { loaded in
+                switch loaded {
+                case let .torrent(metainfo, resume):
+                    return engine.openTorrent(sourceId: sourceId, metainfo: metainfo, resume: resume)
+                case let .magnet(magnet):
+                    return engine.openMagnet(sourceId: sourceId, magnet: magnet, timeout: 300) { bytes in
+                        guard let cipher else { return }
+                        try? database.storeSourceTorrent(id: sourceId, encryptedFile: Data(cipher.encrypt(bytes)), now: Date())
+                    }
+                }
             }
         }
     }
@@ -113,12 +133,30 @@ struct StreamRoutes: StreamResolver {
         return lookup.flatMap { sourceId -> EventLoopFuture<StreamReply> in
             guard let sourceId else { return answer(APIError.handler(status: 401, message: "Invalid or expired streaming key").response) }
             guard sourceId >= 0 else { return answer(APIError.handler(status: 404, message: "No suitable quality source available").response) }
-            return torrents.open(sourceId: sourceId, pool: pool)
+            // Metadata from peers may take long (or never come): the stream answers 504 at
+            // STREAM_START_TIMEOUT while the fetch goes on for the next attempt.
+            let opened = loop.makePromise(of: Torrent.self)
+            let settled = NIOLoopBoundBox(false, eventLoop: loop)
+            let timer = loop.scheduleTask(in: .milliseconds(Int64(startTimeout * 1000))) {
+                guard !settled.value else { return }
+                settled.value = true
+                opened.fail(SourceTorrents.Failure.timeout)
+            }
+            torrents.open(sourceId: sourceId, pool: pool).hop(to: loop).whenComplete { result in
+                timer.cancel()
+                guard !settled.value else { return }
+                settled.value = true
+                opened.completeWith(result)
+            }
+            return opened.futureResult
                 .flatMap { $0.openReader() }
                 .hop(to: loop)
                 .map { reader in reply(request, reader: reader) }
                 .flatMapError { error in
                     logger.warning("stream unavailable", metadata: ["event": "stream_unavailable", "source": "\(sourceId)", "error": "\(error)"])
+                    if case SourceTorrents.Failure.timeout = error {
+                        return answer(APIError.handler(status: 504, message: "Stream loading timeout").response)
+                    }
                     return answer(APIError.handler(status: 503, message: "Stream source unavailable").response)
                 }
         }.flatMapError { _ in answer(APIError.internalError.response) }

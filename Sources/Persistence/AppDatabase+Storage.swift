@@ -71,6 +71,14 @@ extension AppDatabase {
         }
     }
 
+    /// Stores the .torrent (encrypted) fetched from peers for a magnet-only source.
+    public func storeSourceTorrent(id: Int, encryptedFile: Data, now: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE movie_source SET file = ?, updatedAt = ? WHERE id = ? AND file IS NULL",
+                           arguments: [encryptedFile, now, id])
+        }
+    }
+
     /// Records that a source was streamed now (least-recently-watched eviction reads it).
     public func touchStorage(sourceId: Int, now: Date) throws {
         try writer.write { db in

@@ -32,12 +32,14 @@ extension AppDatabase {
         }
     }
 
-    /// Sources of a movie whose .torrent is stored, best first (streaming score, then size).
+    /// Sources of a movie, best first: those whose .torrent is stored (they start at once),
+    /// then magnet-only ones (the engine fetches their metadata from peers, BEP 9); within
+    /// each, by streaming score, then size.
     public func streamableSources(movieId: Int) throws -> [StreamableSource] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, quality, size, videoCodec, broadcasters, watchers, streamingScore FROM movie_source
-                WHERE movieId = ? AND file IS NOT NULL ORDER BY streamingScore DESC, size DESC, id
+                WHERE movieId = ? ORDER BY file IS NOT NULL DESC, streamingScore DESC, size DESC, id
                 """, arguments: [movieId]).map { row in
                 let quality: Int? = row["quality"]
                 let codec: Int? = row["videoCodec"]

@@ -25,7 +25,8 @@ public final class Engine: @unchecked Sendable {
     let logger: Logger
     let clock: @Sendable () -> Double
 
-    private var torrentsByHash: [InfoHash: Torrent] = [:]
+    private var swarmsByHash: [InfoHash: any PeerSwarm] = [:]
+    private var fetches: [Int: MetadataFetch] = [:]
     private var torrentsBySource: [Int: Torrent] = [:]
     private var listener: (any Channel)?
     /// The port peers reach us on (the bound one when configured as 0).
@@ -103,11 +104,42 @@ public final class Engine: @unchecked Sendable {
         let have = resume.flatMap { Bitfield(wire: $0, count: metainfo.pieceHashes.count) }
         let torrent = Torrent(sourceId: sourceId, metainfo: metainfo, store: store, location: store.folder, have: have, engine: self)
         torrentsBySource[sourceId] = torrent
-        torrentsByHash[metainfo.infoHash] = torrent
+        swarmsByHash[metainfo.infoHash] = torrent
         logger.info("torrent opened", metadata: ["event": "torrent_open", "source": "\(sourceId)", "info_hash": "\(metainfo.infoHash.hex)",
                                                  "pieces": "\(metainfo.pieceHashes.count)", "resumed_pieces": "\(have?.setCount ?? 0)"])
         torrent.start()
         return torrent
+    }
+
+    /// Opens a magnet-only source: fetches its metadata from peers (BEP 9), hands the .torrent
+    /// bytes to `store` (they go back to the database so the next start is instant), then
+    /// opens the torrent. Fails after `timeout` seconds without metadata.
+    public func openMagnet(sourceId: Int, magnet: Magnet, timeout: Double,
+                           store: @escaping @Sendable ([UInt8]) -> Void) -> EventLoopFuture<Torrent> {
+        loop.flatSubmit { [self] in
+            if let existing = torrentsBySource[sourceId] { return loop.makeSucceededFuture(existing) }
+            if let pending = fetches[sourceId] { return pending.promise.futureResult.map { self.open(sourceId: sourceId, metainfo: $0, resume: nil) } }
+            let fetch = MetadataFetch(sourceId: sourceId, magnet: magnet, engine: self)
+            fetches[sourceId] = fetch
+            swarmsByHash[magnet.infoHash] = fetch
+            fetch.start()
+            let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+                fetch.finish(.failure(MetadataError.timeout))
+            }
+            let started = now()
+            return fetch.promise.futureResult.always { [self] result in
+                timer.cancel()
+                fetches[sourceId] = nil
+                if swarmsByHash[magnet.infoHash] === fetch { swarmsByHash[magnet.infoHash] = nil }
+                logger.info("metadata fetch", metadata: ["event": "metadata_fetch", "source": "\(sourceId)",
+                                                         "ok": "\((try? result.get()) != nil)", "ms": "\(Int((now() - started) * 1000))"])
+            }.flatMap { metainfo in
+                let bytes = metainfo.torrentFile
+                return self.threadPool.runIfActive(eventLoop: self.loop) { store(bytes) }.map {
+                    self.open(sourceId: sourceId, metainfo: metainfo, resume: nil)
+                }
+            }
+        }
     }
 
     /// Opens a torrent from any thread.
@@ -125,7 +157,7 @@ public final class Engine: @unchecked Sendable {
         loop.submit { self.torrentsBySource.values.map { $0.snapshot() }.sorted { $0.sourceId < $1.sourceId } }
     }
 
-    func torrent(infoHash: InfoHash) -> Torrent? { torrentsByHash[infoHash] }
+    func torrent(infoHash: InfoHash) -> (any PeerSwarm)? { swarmsByHash[infoHash] }
 
     // MARK: Connections
 
@@ -148,7 +180,7 @@ public final class Engine: @unchecked Sendable {
     var hasConnectionRoom: Bool { connectionCount < settings.connectionLimit }
 
     /// Dials `address` (`host:port`) for `torrent`, bound to the configured address.
-    func connect(_ address: String, for torrent: Torrent) {
+    func connect(_ address: String, for torrent: any PeerSwarm) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
               admitConnection() else { return }
         let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
@@ -175,4 +207,9 @@ public final class Engine: @unchecked Sendable {
     static func describe(_ address: SocketAddress) -> String {
         "\(address.ipAddress ?? "unknown"):\(address.port ?? 0)"
     }
+}
+
+/// Metadata could not be fetched for a magnet.
+public enum MetadataError: Error, Equatable, Sendable {
+    case timeout
 }

@@ -15,8 +15,8 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
     var host: String { String(address[..<(address.lastIndex(of: ":") ?? address.endIndex)]) }
     let outgoing: Bool
     unowned let engine: Engine
-    /// Set when the handshake names a torrent we have (outgoing: known from the start).
-    var torrent: Torrent?
+    /// Set when the handshake names a swarm we serve (outgoing: known from the start).
+    var torrent: (any PeerSwarm)?
     private var context: ChannelHandlerContext?
     private var decoder = PeerWireDecoder()
     private var flushScheduled = false
@@ -48,7 +48,7 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
     var uploadQueue: [(piece: PieceIndex, begin: Int, length: Int)] = []
     var uploading = false
 
-    init(id: Int, address: String, outgoing: Bool, engine: Engine, torrent: Torrent?, now: Double) {
+    init(id: Int, address: String, outgoing: Bool, engine: Engine, torrent: (any PeerSwarm)?, now: Double) {
         self.id = id
         self.address = address
         self.outgoing = outgoing
@@ -67,8 +67,8 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
         self.context = context
     }
 
-    func sendHandshake(_ torrent: Torrent) {
-        writeRaw(Handshake(infoHash: torrent.metainfo.infoHash, peerID: engine.peerID, extensions: true, fast: true).encoded)
+    func sendHandshake(_ torrent: any PeerSwarm) {
+        writeRaw(Handshake(infoHash: torrent.infoHash, peerID: engine.peerID, extensions: true, fast: true).encoded)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -81,7 +81,7 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
                 guard let handshake = try decoder.handshake() else { return }
                 guard handshake.peerID != engine.peerID else { return close(reason: "self") }
                 if outgoing {
-                    guard let torrent, handshake.infoHash == torrent.metainfo.infoHash else { return close(reason: "wrong_info_hash") }
+                    guard let torrent, handshake.infoHash == torrent.infoHash else { return close(reason: "wrong_info_hash") }
                 } else {
                     guard let found = engine.torrent(infoHash: handshake.infoHash) else { return close(reason: "unknown_torrent") }
                     torrent = found
@@ -139,4 +139,15 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
         engine.logPeerClosed(self, reason: reason)
         context?.close(promise: nil)
     }
+}
+
+/// What a peer connection talks to: a torrent, or a metadata fetch for a magnet (BEP 9).
+/// Loop-confined like the connection.
+protocol PeerSwarm: AnyObject, Sendable {
+    var infoHash: InfoHash { get }
+    /// A peer finished its handshake; false refuses it.
+    func attach(_ peer: PeerConnection) -> Bool
+    func detach(_ peer: PeerConnection)
+    func received(_ message: PeerMessage, from peer: PeerConnection)
+    func connectFinished(_ address: String, succeeded: Bool)
 }

@@ -9,7 +9,7 @@ import SwarmLogic
 /// whom, who we upload to, and which stream reads wait for which piece. Confined to the
 /// engine's event loop; pure decisions come from SwarmLogic (picker, planner, choker), disk
 /// and hashing run on the engine's thread pool.
-public final class Torrent: @unchecked Sendable {
+public final class Torrent: PeerSwarm, @unchecked Sendable {
     public let sourceId: Int
     public let metainfo: Metainfo
     let geometry: PieceGeometry
@@ -23,10 +23,7 @@ public final class Torrent: @unchecked Sendable {
     var planner: BlockPlanner
     var choker: Choker
     var peers: [Int: PeerConnection] = [:]
-    /// Addresses from trackers and incoming peers → when a dial last failed (nil: never).
-    var known: [String: Double?] = [:]
-    var connecting: Set<String> = []
-    var banned: Set<String> = []
+    var book = PeerBook()
     var strikes: [String: Int] = [:]
     /// Pieces being assembled in memory until their hash check (bounded by the planner).
     var buffers: [Int: [UInt8]] = [:]
@@ -45,12 +42,8 @@ public final class Torrent: @unchecked Sendable {
     var rates: (down: Double, up: Double) = (0, 0)
     var chokeRound = 0
 
-    // Trackers: one list per tier (BEP 12); a tracker that answers moves to its tier's front.
-    var tiers: [[String]]
-    var nextAnnounce: Double = 0
-    var announcing = false
+    let announcer: Announcer
     var announcedCompleted = false
-    var lastAnnounceError: String?
 
     var progressSaving = false
     var progressDirty = false
@@ -66,15 +59,10 @@ public final class Torrent: @unchecked Sendable {
         picker = PiecePicker(geometry: geometry, have: have)
         planner = BlockPlanner(geometry: geometry, pipelineDepth: engine.settings.pipelineDepth, timeout: engine.settings.requestTimeout)
         choker = Choker(slots: engine.settings.uploadSlots)
-        var tiers = metainfo.trackerTiers.map { $0.filter(Self.isTrackerURL) }.filter { !$0.isEmpty }
-        let statics = engine.settings.staticTrackers.filter { url in Self.isTrackerURL(url) && !tiers.joined().contains(url) }
-        if !statics.isEmpty { tiers.append(statics) }
-        self.tiers = tiers
+        announcer = Announcer(trackers: metainfo.trackerTiers, engine: engine)
     }
 
-    static func isTrackerURL(_ url: String) -> Bool {
-        url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("udp://")
-    }
+    public var infoHash: InfoHash { metainfo.infoHash }
 
     public var isComplete: Bool { picker.have.isComplete }
     var now: Double { engine.now() }
@@ -95,24 +83,16 @@ public final class Torrent: @unchecked Sendable {
         for peer in peers.values { peer.close(reason: "shutdown") }
         for promise in waiters.values.joined() { promise.fail(StreamReadError.stopped) }
         waiters.removeAll()
-        guard !tiers.isEmpty else { return loop.makeSucceededVoidFuture() }
-        let request = announceRequest(.stopped)
-        let urls = tiers.compactMap(\.first)
-        return engine.threadPool.runIfActive(eventLoop: loop) { [tracker = engine.tracker] in
-            for url in urls { _ = try? tracker.announce(url: url, request: request) }
-        }.recover { _ in }
+        return announcer.stop(announceRequest(.stopped))
     }
 
     // MARK: Peers
 
     /// A peer finished its handshake for this torrent. False refuses it.
     func attach(_ peer: PeerConnection) -> Bool {
-        guard !stopped, !banned.contains(peer.host) else { return false }
+        guard !stopped, !book.isBanned(peer.address) else { return false }
         peers[peer.id] = peer
         peer.has = Bitfield(count: geometry.pieceCount)
-        if !peer.outgoing, known[peer.address] == nil, let port = peer.address.split(separator: ":").last, port != "0" {
-            // Incoming peers' source ports are not their listen ports; learn those from BEP 10.
-        }
         if picker.have.setCount == 0 {
             if peer.supportsFast { peer.send(.haveNone) }
         } else if picker.have.isComplete && peer.supportsFast {
@@ -138,8 +118,7 @@ public final class Torrent: @unchecked Sendable {
     }
 
     func connectFinished(_ address: String, succeeded: Bool) {
-        connecting.remove(address)
-        if !succeeded { known[address] = .some(now) }
+        book.dialFinished(address, succeeded: succeeded, now: now)
     }
 
     func received(_ message: PeerMessage, from peer: PeerConnection) {
@@ -200,10 +179,8 @@ public final class Torrent: @unchecked Sendable {
             guard let handshake = try? ExtendedHandshake.decode(payload) else { return peer.close(reason: "bad_extended_handshake") }
             peer.extensionIDs = handshake.extensions
             if let reqq = handshake.requestQueue { peer.requestQueueLimit = reqq }
-            if !peer.outgoing, let port = handshake.listenPort {
-                let listening = "\(peer.host):\(port)"
-                if known[listening] == nil { known[listening] = .some(nil) }
-            }
+            // Incoming peers' source ports are not their listen ports; BEP 10 says which is.
+            if !peer.outgoing, let port = handshake.listenPort { book.add("\(peer.host):\(port)") }
         } else if id == Self.utMetadataID {
             // BEP 9: serve our metadata to peers that ask (magnet leechers).
             guard let reply = peer.extensionIDs["ut_metadata"], case let .request(index)? = try? MetadataMessage.decode(payload) else { return }
@@ -376,8 +353,8 @@ public final class Torrent: @unchecked Sendable {
         picker.abandoned(piece)
         for host in hosts {
             strikes[host, default: 0] += hosts.count == 1 ? 2 : 1
-            if strikes[host, default: 0] >= 2 && !banned.contains(host) {
-                banned.insert(host)
+            if strikes[host, default: 0] >= 2 && !book.banned.contains(host) {
+                book.ban(host: host)
                 engine.logger.warning("peer banned", metadata: ["event": "peer_banned", "source": "\(sourceId)", "peer": "\(host)",
                                                                  "reason": "hash_failure", "piece": "\(piece.value)"])
                 for peer in peers.values where peer.host == host { peer.close(reason: "banned") }
@@ -471,7 +448,7 @@ public final class Torrent: @unchecked Sendable {
             if now - peer.lastReceived > 180 { peer.close(reason: "idle") }
             else if now - peer.lastSent > 90 { peer.send(.keepAlive) }
         }
-        if !announcing && now >= nextAnnounce && !tiers.isEmpty { announce(.none) }
+        if announcer.isDue(now: now) { announce(.none) }
         connectMore(now: now)
         fillAll()
     }
@@ -493,17 +470,11 @@ public final class Torrent: @unchecked Sendable {
     }
 
     func connectMore(now: Double) {
-        guard !picker.have.isComplete, failure == nil else { return }
-        let connected = Set(peers.values.map(\.address))
-        let self_ = "\(engine.settings.bindAddress):\(engine.listenPort)"
-        var budget = max(0, 30 - peers.count - connecting.count)
-        for (address, failedAt) in known where budget > 0 && engine.hasConnectionRoom {
-            guard !connected.contains(address), !connecting.contains(address), address != self_,
-                  !banned.contains(String(address[..<(address.lastIndex(of: ":") ?? address.endIndex)])) else { continue }
-            if let failedAt, now - failedAt < 30 { continue }
-            connecting.insert(address)
+        guard !picker.have.isComplete, failure == nil, engine.hasConnectionRoom else { return }
+        let own = "\(engine.settings.bindAddress):\(engine.listenPort)"
+        let budget = max(0, 30 - peers.count - book.connecting.count)
+        for address in book.candidates(connected: Set(peers.values.map(\.address)), own: own, limit: budget, now: now) {
             engine.connect(address, for: self)
-            budget -= 1
         }
     }
 
@@ -516,52 +487,13 @@ public final class Torrent: @unchecked Sendable {
                                event: event, numWant: 80, key: 0x4d46)
     }
 
-    /// Announces to every tier (BEP 12: the first tracker of a tier that answers wins and
-    /// moves to the front); peers found are dialled by the next tick.
+    /// Announces to every tier; peers found are dialled at once.
     func announce(_ event: AnnounceEvent) {
-        guard !tiers.isEmpty else { return }
-        announcing = true
-        let request = announceRequest(event)
-        let tiers = tiers
-        let tracker = engine.tracker
-        engine.threadPool.runIfActive(eventLoop: loop) { () -> [(tier: Int, url: String?, result: Result<AnnounceResponse, TrackerFailure>)] in
-            tiers.enumerated().map { tier, urls in
-                var last = TrackerFailure(message: "no tracker answered")
-                for url in urls {
-                    do { return (tier, url, .success(try tracker.announce(url: url, request: request))) } catch {
-                        last = TrackerFailure(message: "\(error)")
-                    }
-                }
-                return (tier, nil, .failure(last))
-            }
-        }.whenComplete { [self] outcome in
-            announcing = false
-            var interval = 1800.0
-            var found = 0
-            if case let .success(results) = outcome {
-                for entry in results {
-                    switch entry.result {
-                    case let .success(response):
-                        if let url = entry.url, let position = self.tiers[entry.tier].firstIndex(of: url), position > 0 {
-                            self.tiers[entry.tier].remove(at: position)
-                            self.tiers[entry.tier].insert(url, at: 0)
-                        }
-                        interval = min(interval, Double(response.interval))
-                        for address in response.peers where known[address] == nil {
-                            known[address] = .some(nil)
-                            found += 1
-                        }
-                        lastAnnounceError = nil
-                    case let .failure(error):
-                        lastAnnounceError = error.message
-                    }
-                }
-            }
-            // Few peers: ask again sooner (a fresh swarm fills up over the first minutes).
-            if peers.count < 5 { interval = min(interval, 30) }
-            nextAnnounce = now + max(15, interval)
-            engine.logger.info("tracker announce", metadata: ["event": "tracker_announce", "source": "\(sourceId)", "kind": "\(event.rawValue.isEmpty ? "interval" : event.rawValue)",
-                                                              "new_peers": "\(found)", "error": "\(lastAnnounceError ?? "none")"])
+        announcer.announce(announceRequest(event), fewPeers: peers.count < 5) { [self] found in
+            let added = found.filter { book.add($0) }.count
+            engine.logger.info("tracker announce", metadata: ["event": "tracker_announce", "source": "\(sourceId)",
+                                                              "kind": "\(event.rawValue.isEmpty ? "interval" : event.rawValue)",
+                                                              "new_peers": "\(added)", "error": "\(announcer.lastError ?? "none")"])
             if event != .stopped { connectMore(now: now) }
         }
     }
@@ -573,13 +505,9 @@ public final class Torrent: @unchecked Sendable {
                         pieces: geometry.pieceCount, verifiedPieces: picker.have.setCount,
                         progress: geometry.pieceCount == 0 ? 1 : Double(picker.have.setCount) / Double(geometry.pieceCount),
                         downloadRate: rates.down, uploadRate: rates.up, downloaded: downloadedBytes, uploaded: uploadedBytes,
-                        peers: peers.count, streams: readers.count, hashFailures: hashFailures, bannedPeers: banned.count,
-                        error: failure.map { "\($0)" }, trackerError: lastAnnounceError)
+                        peers: peers.count, streams: readers.count, hashFailures: hashFailures, bannedPeers: book.banned.count,
+                        error: failure.map { "\($0)" }, trackerError: announcer.lastError)
     }
-}
-
-struct TrackerFailure: Error, Sendable {
-    var message: String
 }
 
 /// What the admin view shows of a torrent.

@@ -353,9 +353,10 @@ def test_watch_now_and_manual_sources(catalog_stack, viewer, upstream):
     magnet = "magnet:?xt=urn:btih:2a46e81493f3181e7826d0f6022dfc4e3729455d&dn=movie"
     r = jar.post(url("/api/admin/movies/680/sources"), headers=h, json={"magnet": magnet}, verify=False)
     assert r.status_code == 201 and r.json()["hasDataFile"] is False, r.text
+    # A magnet-only source is streamable: the engine fetches its metadata from peers (BEP 9).
     no_file = jar.post(url("/api/movies/680/auto"), headers=h, verify=False)
-    assert no_file.status_code == 404 and no_file.json() == {"error": "No suitable quality source available"}
-    assert jar.post(url("/api/movies/680/FHD"), headers=h, verify=False).json() == {"error": "No FHD quality source available"}
+    assert no_file.status_code == 200 and no_file.json()["quality"] is None, no_file.text
+    assert jar.post(url("/api/movies/680/FHD"), headers=h, verify=False).status_code == 200
 
     torrent = (Path(__file__).resolve().parents[1] / "BitTorrentCoreTests/Fixtures/mktorrent-multi-private.torrent").read_bytes()
     added = jar.post(url("/api/admin/movies/680/sources"), headers=h, verify=False,
@@ -374,8 +375,8 @@ def test_watch_now_and_manual_sources(catalog_stack, viewer, upstream):
 
     db = sqlite3.connect(catalog_stack.data_dir / "miauflix.sqlite", timeout=10)
     hashes = [r[0] for r in db.execute("SELECT keyHash FROM streaming_key")]
-    assert len(hashes) == 2 and all(len(x) == 64 and random_part not in x for x in hashes)
-    assert db.execute("SELECT COUNT(*) FROM stream_intent").fetchone()[0] == 2
+    assert len(hashes) == 4 and all(len(x) == 64 and random_part not in x for x in hashes)
+    assert db.execute("SELECT COUNT(*) FROM stream_intent").fetchone()[0] == 4
     # The engine picks Watch Now intents up at once (it starts the torrent before the player asks).
     assert wait_until(lambda: db.execute("SELECT COUNT(*) FROM stream_intent WHERE consumedAt IS NULL").fetchone()[0] == 0, 5)
     for ih, ml, file in db.execute("SELECT ih, ml, file FROM movie_source"):

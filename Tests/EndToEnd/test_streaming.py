@@ -236,3 +236,29 @@ def test_kill_9_mid_download_resumes_without_refetching_verified_pieces(local_sw
     assert downloaded <= (pieces - saved) * 262144 + in_flight_allowance, (downloaded, saved, pieces)
     db = sqlite3.connect(stream_stack.data_dir / "miauflix.sqlite", timeout=10)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_magnet_only_source_gets_its_metadata_from_peers_and_streams(local_swarm, stream_stack):
+    path, data, infohash = local_swarm.torrent(512)
+    magnet = swarm.magnet(infohash, [local_swarm.tracker.http_url], name="movie.mp4")
+    h = {"X-Session-Id": stream_stack.sid}
+    movie = 680
+    r = stream_stack.jar.post(stream_stack.url(f"/api/admin/movies/{movie}/sources"), headers=h, verify=False, timeout=15,
+                              json={"magnet": magnet})
+    assert r.status_code == 201 and r.json()["hasDataFile"] is False, r.text
+    source = r.json()["id"]
+    db = sqlite3.connect(stream_stack.data_dir / "miauflix.sqlite", timeout=10)
+    # Watch Now prefers sources with a stored .torrent: retire the others of this movie first.
+    db.execute("DELETE FROM movie_source WHERE movieId = (SELECT movieId FROM movie_source WHERE id = ?) AND id != ?", (source, source))
+    db.commit()
+    key = watch(stream_stack, movie)
+    r = stream(stream_stack, key, timeout=60)
+    assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == local_swarm.sha256
+    # The verified .torrent went back to the database (encrypted): the next start is instant.
+    assert wait_until(lambda: db.execute("SELECT file IS NOT NULL FROM movie_source WHERE id = ?", (source,)).fetchone()[0] == 1, 5)
+    stored = db.execute("SELECT file FROM movie_source WHERE id = ?", (source,)).fetchone()[0]
+    assert b"announce" not in stored and bytes.fromhex(infohash) not in stored
+    listed = stream_stack.jar.get(stream_stack.url(f"/api/movies/{movie}?includeSources=true"), headers=h, verify=False).json()["sources"]
+    assert [s["hasDataFile"] for s in listed] == [True]
+    log = (stream_stack.data_dir / "logs/engine.log").read_text()
+    assert "event=metadata_fetch" in log and "magnet:" not in log
