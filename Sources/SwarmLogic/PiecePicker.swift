@@ -109,7 +109,7 @@ public struct PiecePicker: Sendable {
 
     /// Pieces with a deadline, earliest first.
     public var piecesByDeadline: [PieceIndex] {
-        deadline.indices.filter { deadline[$0] != nil }.sorted { deadline[$0]! < deadline[$1]! }.compactMap { geometry.piece($0) }
+        deadline.indices.filter { deadline[$0] != nil }.sorted { (deadline[$0]!, $0) < (deadline[$1]!, $1) }.compactMap { geometry.piece($0) }
     }
 
     /// Whether we want any piece of `peerHas` (interest, BEP 3).
