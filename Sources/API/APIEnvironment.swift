@@ -32,6 +32,8 @@ public struct APIEnvironment: Sendable {
     public var trakt: (any TraktAccounts)?
     /// The field cipher of `SOURCE_SECURITY_KEY` (source columns).
     public var sourceCipher: FieldCipher?
+    /// The engine's admin view (nil: not wired).
+    public var engine: (any EngineInspecting)?
     /// `STREAM_TOKEN_SECRET`: HMAC key of stored streaming keys.
     public var streamKeySecret: String = ""
     /// `STREAM_TOKEN_EXPIRATION` in seconds.

@@ -66,6 +66,15 @@ struct AdminRoutes {
         routes.on("PUT", "/api/config", limit: 2, access: .admin) { try update($0) }
         routes.on("POST", "/api/config/:service/restart", limit: 1, access: .admin) { try restart($0) }
         routes.on("GET", "/api/admin/audit", limit: 5, access: .admin) { try auditLog($0) }
+        routes.on("GET", "/api/admin/torrents", limit: 5, access: .admin) { _ in try torrents() }
+    }
+
+    /// The engine's open torrents (name, size, progress, speeds, peers, streams, errors).
+    func torrents() throws -> Response {
+        guard let engine = environment.engine, let json = try? engine.torrentsJSON() else {
+            throw APIError.handler(status: 503, message: "The streaming engine is not running")
+        }
+        return .json(bytes: json)
     }
 
     func config() throws -> any ConfigurationAdministering {

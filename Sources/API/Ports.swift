@@ -45,3 +45,10 @@ public protocol ConfigurationAdministering: Sendable {
     /// Reloads the processes so they read the new configuration.
     func reload()
 }
+
+/// The engine as the admin view sees it (implemented by `App` over the engine's socket).
+public protocol EngineInspecting: Sendable {
+    /// The open torrents as a JSON array (name, size, progress, speeds, peers, streams).
+    /// Throws when the engine does not answer.
+    func torrentsJSON() throws -> [UInt8]
+}

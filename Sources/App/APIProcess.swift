@@ -52,6 +52,7 @@ public enum APIProcess {
         withCatalog.shows = DatabaseFirstShows(database: database, source: tmdb, budget: 3, genreNames: tmdb)
         withCatalog.search = CatalogSearch(database: database, source: tmdb, budget: 2)
         withCatalog.sourceCipher = configuration.fieldCipher
+        withCatalog.engine = EngineInspector(socket: configuration.engineSocket, logger: logger)
         withCatalog.streamKeySecret = configuration.string("STREAM_TOKEN_SECRET")
         withCatalog.streamKeyTTL = configuration.seconds("STREAM_TOKEN_EXPIRATION")
         withCatalog.trakt = TraktAccountStore(client: configuration.traktClient(logger: logger), database: database,

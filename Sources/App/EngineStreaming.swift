@@ -1,5 +1,7 @@
 import BitTorrentCore
 import Crypto
+import HTTPClient
+import API
 import Foundation
 import Logging
 import NIOCore
@@ -209,5 +211,26 @@ struct StreamRoutes: StreamResolver {
     static func rfc5987(_ text: String) -> String {
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~".utf8)
         return text.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+    }
+}
+
+/// The admin view of the engine: its `/internal/torrents` over the engine's unix socket
+/// (nginx forwards nothing outside `/api/stream/`, so only local processes reach it).
+struct EngineInspector: EngineInspecting {
+    let client: HTTPClient
+
+    init(socket: String, logger: Logger) {
+        var policy = HTTPClientPolicy()
+        policy.maxAttempts = 1
+        policy.options.connectTimeout = 1
+        policy.options.totalTimeout = 3
+        policy.options.unixSocket = socket
+        client = HTTPClient(policy: policy, logger: logger)
+    }
+
+    func torrentsJSON() throws -> [UInt8] {
+        let response = try client.get("http://engine/internal/torrents", budget: 3)
+        guard response.status == 200, response.body.first == UInt8(ascii: "[") else { throw SourceTorrents.Failure.noMetadata }
+        return response.body
     }
 }

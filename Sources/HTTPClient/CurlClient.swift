@@ -43,6 +43,8 @@ public struct HTTPRequestOptions: Sendable {
     public var interface: String?
     /// Extra request header lines (`Name: value`).
     public var headers: [String] = []
+    /// Connect to this unix socket instead of the URL's host (`CURLOPT_UNIX_SOCKET_PATH`).
+    public var unixSocket: String?
 
     /// Default options.
     public init() {}
@@ -98,6 +100,7 @@ public enum CurlClient {
         _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(options.totalTimeout * 1000))
         _ = ccurl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")
         if let interface = options.interface { _ = ccurl_setopt_string(handle, CURLOPT_INTERFACE, interface) }
+        if let socket = options.unixSocket { _ = ccurl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket) }
         var list: UnsafeMutablePointer<curl_slist>?
         for header in options.headers { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }

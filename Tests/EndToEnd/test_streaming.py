@@ -183,6 +183,15 @@ def test_a_libtorrent_leecher_downloads_everything_from_our_engine_alone(local_s
     assert uploaded and uploaded[0] >= len(local_swarm.data)
 
 
+def test_admins_see_the_engines_torrents(local_swarm, stream_stack, full_movie):
+    r = stream_stack.jar.get(stream_stack.url("/api/admin/torrents"), headers={"X-Session-Id": stream_stack.sid}, verify=False, timeout=10)
+    assert r.status_code == 200, r.text
+    mine = [t for t in r.json() if t["sourceId"] == full_movie["source"]][0]
+    assert mine["name"] == "miauflix-test-360p.mp4" and mine["size"] == len(local_swarm.data) and mine["progress"] == 1
+    assert mine["infoHash"] == full_movie["infohash"] and mine["uploaded"] > 0 and mine.get("error") is None
+    assert stream_stack.get("/api/admin/torrents").status_code == 401
+
+
 def test_seek_to_80_percent_is_served_while_the_start_is_still_downloading(local_swarm, stream_stack):
     # A slow seeder (300 KB/s): the 80% range must not wait for the whole file.
     _, data, _ = local_swarm.torrent(32, upload_limit=300_000)
