@@ -63,6 +63,11 @@ public enum EngineProcess {
                     }
                 }
             },
+            // STORAGE_THRESHOLD: least recently watched downloads no stream reads are evicted.
+            ScheduledJob(name: "storage-quota", interval: 5) {
+                try await StorageQuota(database: database, engine: engine, threshold: Int64(configuration.bytes("STORAGE_THRESHOLD")),
+                                       logger: logger).enforce()
+            },
             // Expired sessions and audit rows past retention (the original never cleaned up).
             ScheduledJob(name: "cleanup", interval: 6 * 3600) {
                 let now = Date()

@@ -79,6 +79,11 @@ extension AppDatabase {
         }
     }
 
+    /// Forgets a source's download (its files were evicted).
+    public func deleteStorage(sourceId: Int) throws {
+        try writer.write { db in try db.execute(sql: "DELETE FROM storage WHERE movieSourceId = ?", arguments: [sourceId]) }
+    }
+
     /// Records that a source was streamed now (least-recently-watched eviction reads it).
     public func touchStorage(sourceId: Int, now: Date) throws {
         try writer.write { db in

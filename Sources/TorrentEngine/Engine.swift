@@ -159,6 +159,36 @@ public final class Engine: @unchecked Sendable {
 
     func torrent(infoHash: InfoHash) -> (any PeerSwarm)? { swarmsByHash[infoHash] }
 
+    /// Sources whose torrent a stream is reading now (never evicted).
+    public func sourcesInUse() -> EventLoopFuture<Set<Int>> {
+        loop.submit { Set(self.torrentsBySource.values.filter { !$0.readers.isEmpty }.map(\.sourceId)) }
+    }
+
+    /// Stops a source's torrent (if open) and deletes its folder: quota eviction. Refused
+    /// (false) while a stream reads it.
+    public func evict(sourceId: Int, folder: String) -> EventLoopFuture<Bool> {
+        loop.flatSubmit { [self] in
+            if let torrent = torrentsBySource[sourceId] {
+                guard torrent.readers.isEmpty else { return loop.makeSucceededFuture(false) }
+                torrentsBySource[sourceId] = nil
+                if swarmsByHash[torrent.infoHash] === torrent { swarmsByHash[torrent.infoHash] = nil }
+                return torrent.shutdown().flatMap { self.removeFolder(folder) }
+            }
+            return removeFolder(folder)
+        }
+    }
+
+    private func removeFolder(_ folder: String) -> EventLoopFuture<Bool> {
+        // Only folders under DOWNLOAD_PATH are ever deleted.
+        let root = (settings.downloadPath as NSString).standardizingPath + "/"
+        let path = (folder as NSString).standardizingPath
+        guard path.hasPrefix(root), path.count > root.count else { return loop.makeSucceededFuture(false) }
+        return threadPool.runIfActive(eventLoop: loop) {
+            try? FileManager.default.removeItem(atPath: path)
+            return true
+        }
+    }
+
     // MARK: Connections
 
     func makeConnectionID() -> Int {
