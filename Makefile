@@ -15,6 +15,7 @@ run:
 	MIAUFLIX_BIN=$(RELEASE_BIN) scripts/stack.sh start
 
 demo:
+	scripts/install-deps.sh demo
 	MIAUFLIX_DEMO=1 $(MAKE) run
 
 stop:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Miauflix need on Debian 12, and nothing
-# that is already there. Usage: scripts/install-deps.sh [run|test|bench]
+# that is already there. Usage: scripts/install-deps.sh [run|demo|test|bench]
 set -euo pipefail
 mode="${1:-run}"
 
@@ -8,6 +8,7 @@ packages=(libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libargon2-d
           nginx openssl curl pkg-config ca-certificates)
 case "$mode" in
     test) packages+=(libfcgi-bin opentracker mktorrent ffmpeg) ;;
+    demo) packages+=(opentracker mktorrent ffmpeg) ;;
     bench) packages+=(libfcgi-bin wrk gcc) ;;
 esac
 
@@ -31,7 +32,7 @@ if ! command -v swift >/dev/null; then
     exit 1
 fi
 
-if [ "$mode" = test ]; then
+if [ "$mode" = test ] || [ "$mode" = demo ]; then
     python3 -c 'import pytest, requests, jwt, cryptography, libtorrent
 assert libtorrent.__version__ in ("2.1.1", "2.1.1.0"), libtorrent.__version__' 2>/dev/null || \
         python3 -m pip install -q --disable-pip-version-check -r Tests/EndToEnd/requirements.txt

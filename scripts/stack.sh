@@ -142,6 +142,30 @@ demo_upstream() {
     echo "stack: demo catalog: recorded TMDB answers on port $(cat "$run/fixtures.port") (set TMDB_API_ACCESS_TOKEN for the real one)"
 }
 
+# MIAUFLIX_DEMO=1 with the demo catalog: a local swarm (opentracker + a libtorrent seeder on
+# 127.0.0.2, loopback only) seeds a generated 24 s test video, attached to movie 680
+# ("Alleged Ferret" in the recorded catalog), so Watch Now plays with no internet at all.
+demo_swarm() {
+    [ "${MIAUFLIX_DEMO:-0}" = 1 ] && [ "${TMDB_API_ACCESS_TOKEN:-}" = demo ] || return 0
+    if ! alive "$run/demo-swarm.pid"; then
+        rm -f "$run/demo-swarm.json"
+        nohup python3 "$here/Tests/EndToEnd/swarm.py" serve --dir "$data/demo-swarm" --lifetime 31536000 \
+            >"$run/demo-swarm.json" 2>>"$logs/demo-swarm.log" </dev/null &
+        echo $! >"$run/demo-swarm.pid"
+        local end=$((SECONDS + 180))
+        until grep -q '"torrent"' "$run/demo-swarm.json" 2>/dev/null; do
+            if [ $SECONDS -ge $end ] || ! alive "$run/demo-swarm.pid"; then
+                echo "stack: demo seeder did not start; see $logs/demo-swarm.log" >&2
+                return 1
+            fi
+            sleep 0.2
+        done
+    fi
+    local torrent
+    torrent="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["torrent"])' "$run/demo-swarm.json")"
+    "$bin" source add --tmdb-id 680 --torrent "$torrent" --quality HD
+}
+
 cmd_start() {
     mkdir -p "$logs" "$run"
     demo_upstream
@@ -162,6 +186,7 @@ cmd_start() {
         "$nginx_bin" -p "$prefix" -c "$prefix/conf/nginx.conf" -e "$logs/nginx-error.log"
     fi
     wait_healthy
+    demo_swarm
 
     local host="$MIAUFLIX_SERVER_NAME"
     local port_part=":$MIAUFLIX_HTTPS_PORT"; [ "$MIAUFLIX_HTTPS_PORT" = 443 ] && port_part=""
@@ -183,6 +208,8 @@ cmd_stop() {
     if alive "$prefix/nginx.pid"; then kill -QUIT "$(cat "$prefix/nginx.pid")" 2>/dev/null || true; fi
     if alive "$run/fixtures.pid"; then kill "$(cat "$run/fixtures.pid")" 2>/dev/null || true; fi
     rm -f "$run/fixtures.pid"
+    if alive "$run/demo-swarm.pid"; then kill -TERM "$(cat "$run/demo-swarm.pid")" 2>/dev/null || true; fi
+    wait_gone "$run/demo-swarm.pid" 15
     local drain=$((MIAUFLIX_API_DRAIN_SECONDS + 5))
     wait_gone "$run/api.pid" "$drain"
     wait_gone "$run/engine.pid" 15

@@ -129,15 +129,26 @@ struct StreamKeyRoutes {
         default:
             throw APIError.validation([ValidationIssue(path: [], code: "custom", message: "Send exactly one of magnet or torrent")])
         }
-        let id = try database.addMovieSource(
-            movieId: movie.id, encryptedInfoHash: cipher.encryptString(infoHash.hex, deterministic: true),
-            encryptedMagnet: cipher.encryptString(magnet.uri), encryptedURL: nil,
-            encryptedFile: torrentBytes.map { Data(cipher.encrypt($0)) }, quality: quality, size: size, videoCodec: nil,
-            provider: "MANUAL", now: environment.clock.now())
+        let id = try ManualSources.attach(database: database, cipher: cipher, movieId: movie.id, infoHash: infoHash, magnet: magnet,
+                                          torrent: torrentBytes, size: size, quality: quality, now: environment.clock.now())
         guard let id else { throw APIError.handler(status: 409, message: "This source is already attached to the movie") }
         auth.event(.userUpdate, .info, "Admin attached a source to movie \(movie.tmdbId)", email: request.identity?.email, request: request,
                    extra: ["tmdbId": .int(movie.tmdbId), "sourceId": .int(id)])
         return .json(MovieSourceDTO(id: id, quality: quality.map { AppDatabase.qualities[$0] }, size: Int(size), videoCodec: nil,
                                     broadcasters: nil, watchers: nil, source: nil, hasDataFile: torrentBytes != nil), status: 201)
+    }
+}
+
+/// Attaching a source an admin supplies (route and `miauflix source add`): everything that
+/// identifies it is encrypted at rest, the info-hash deterministically (duplicates are found).
+public enum ManualSources {
+    /// The new source's id, or nil when the movie already has this info-hash.
+    public static func attach(database: AppDatabase, cipher: FieldCipher, movieId: Int, infoHash: InfoHash, magnet: Magnet,
+                              torrent: [UInt8]?, size: Int64, quality: Int?, now: Date) throws -> Int? {
+        try database.addMovieSource(
+            movieId: movieId, encryptedInfoHash: cipher.encryptString(infoHash.hex, deterministic: true),
+            encryptedMagnet: cipher.encryptString(magnet.uri), encryptedURL: nil,
+            encryptedFile: torrent.map { Data(cipher.encrypt($0)) }, quality: quality, size: size, videoCodec: nil,
+            provider: "MANUAL", now: now)
     }
 }

@@ -169,3 +169,34 @@ struct CatalogCommand: ParsableCommand {
         }
     }
 }
+
+struct SourceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "source",
+        abstract: "Attach BitTorrent sources to titles.",
+        subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add",
+            abstract: "Attach a .torrent file or a magnet link to a movie (fetched from TMDB if new).")
+
+        @Option(name: .customLong("tmdb-id"), help: "The movie's TMDB id.") var tmdbId: Int
+        @Option(help: "A .torrent file.") var torrent: String?
+        @Option(help: "A magnet link.") var magnet: String?
+        @Option(help: "SD, HD, FHD, 2K, 4K, 8K or 3D.") var quality: String?
+
+        func run() throws {
+            let configuration = loadConfiguration()
+            do {
+                let id = try SourceCommands.add(configuration: configuration, tmdbId: tmdbId, torrentPath: torrent, magnetLink: magnet,
+                                                quality: quality, logger: Logger(label: "source"))
+                print("Attached source \(id) to movie \(tmdbId).")
+            } catch SourceCommands.Failure.duplicate {
+                print("Source already attached to movie \(tmdbId).")
+            } catch {
+                fail("source add: \(error)")
+            }
+        }
+    }
+}

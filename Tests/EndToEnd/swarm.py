@@ -883,12 +883,12 @@ def serve(args) -> int:
     media = make_media(Path(args.media_cache))
     parts = []
     try:
-        tracker = Tracker(work)
+        tracker = Tracker(work, lifetime=args.lifetime)
         parts.append(tracker)
         torrent = work / f"{media.stem}-{args.piece_kib}k.torrent"
         _, infohash = make_torrent(media, [tracker.http_url, tracker.udp_url], args.piece_kib, torrent)
         tracker.add_hash(infohash)
-        seeder = Seeder(torrent, media.parent, args.bind, upload_limit=args.upload_limit)
+        seeder = Seeder(torrent, media.parent, args.bind, upload_limit=args.upload_limit, lifetime=args.lifetime)
         parts.append(seeder)
         print(json.dumps({"torrent": str(torrent), "media": str(media), "sha256": sha256_file(media),
                           "infohash": infohash, "tracker_http": tracker.http_url, "tracker_udp": tracker.udp_url,
@@ -914,6 +914,7 @@ def main(argv=None) -> int:
     p.add_argument("--media-cache", default=str(DEFAULT_MEDIA_CACHE))
     p.add_argument("--bind", default="127.0.0.2", help="the seeder's loopback address")
     p.add_argument("--upload-limit", type=int, default=None, help="seeder upload limit, bytes/s")
+    p.add_argument("--lifetime", type=int, default=DEFAULT_LIFETIME, help="seconds before `timeout` ends the tracker and seeder")
     p = sub.add_parser("media", help="make (or find) the cached test media and print its path and SHA-256")
     p.add_argument("--media-cache", default=str(DEFAULT_MEDIA_CACHE))
     p.add_argument("--regenerate", action="store_true")

@@ -271,3 +271,24 @@ def test_a_magnet_only_source_gets_its_metadata_from_peers_and_streams(local_swa
     assert [s["hasDataFile"] for s in listed] == [True]
     log = (stream_stack.data_dir / "logs/engine.log").read_text()
     assert "event=metadata_fetch" in log and "magnet:" not in log
+
+
+def test_demo_mode_plays_with_no_internet(local_swarm):
+    """`make demo`: the recorded catalog plus a local seeder attached to movie 680."""
+    with tempfile.TemporaryDirectory(prefix="miauflix-e2e-demo-") as tmp:
+        os.chmod(tmp, 0o755)
+        s = Stack(Path(tmp) / "data", MIAUFLIX_DEMO="1", DISABLE_BACKGROUND_TASKS="true")
+        try:
+            out = s.start()
+            assert "Attached source" in out, out
+            jar = requests.Session()
+            r, sid = s.login(*s.admin, session=jar)
+            key = jar.post(s.url("/api/movies/680/auto"), headers={"X-Session-Id": sid}, verify=False, timeout=15)
+            assert key.status_code == 200, key.text
+            r = stream(s, key.json()["streamingKey"], timeout=60)
+            assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == local_swarm.sha256
+            again = s.start()  # a second start attaches nothing twice
+            assert "already attached" in again
+        finally:
+            s.stop()
+        assert not (Path(tmp) / "data/run/demo-swarm.pid").exists(), "make stop stops the demo seeder"
