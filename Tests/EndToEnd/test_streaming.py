@@ -207,6 +207,18 @@ def test_seek_to_80_percent_is_served_while_the_start_is_still_downloading(local
     assert first.status_code == 206 and first.content == local_swarm.data[:100000]
 
 
+def test_a_client_that_goes_away_releases_its_stream(local_swarm, stream_stack):
+    key = watch(stream_stack, 278)  # the seek test's source
+    streams = lambda: sum(t["streams"] for t in engine_torrents(stream_stack))
+    assert wait_until(lambda: streams() == 0, 10)
+    r = requests.get(stream_stack.url(f"/api/stream/{key}"), verify=False, stream=True, timeout=30)
+    assert r.status_code == 200
+    next(r.iter_content(16384))  # then stop reading: backpressure keeps the stream open
+    assert wait_until(lambda: streams() == 1, 10), streams()
+    r.close()
+    assert wait_until(lambda: streams() == 0, 10), "the reader stays registered after the client left"
+
+
 def test_a_peer_sending_corrupt_data_is_banned_and_the_file_completes(local_swarm, stream_stack):
     path, data, _ = local_swarm.torrent(128, seed=False)
     corrupt = swarm.CorruptPeer(path, swarm.fresh_address())
@@ -249,7 +261,8 @@ def test_kill_9_mid_download_resumes_without_refetching_verified_pieces(local_sw
 
 def test_a_magnet_only_source_gets_its_metadata_from_peers_and_streams(local_swarm, stream_stack):
     path, data, infohash = local_swarm.torrent(512)
-    magnet = swarm.magnet(infohash, [local_swarm.tracker.http_url], name="movie.mp4")
+    # UDP tracker only (BEP 15): the HTTP tier is exercised by every other test.
+    magnet = swarm.magnet(infohash, [local_swarm.tracker.udp_url], name="movie.mp4")
     h = {"X-Session-Id": stream_stack.sid}
     movie = 680
     r = stream_stack.jar.post(stream_stack.url(f"/api/admin/movies/{movie}/sources"), headers=h, verify=False, timeout=15,
