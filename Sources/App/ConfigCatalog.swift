@@ -65,6 +65,7 @@ public enum ConfigCatalog {
         .init("DOWNLOAD_SALT", "miauflix-download-cache-salt-2024-secure-random-string", service: "DOWNLOAD", secret: true, "Salt for storage paths (≥32 chars)"),
         // STORAGE
         .init("STORAGE_THRESHOLD", "50GB", .size, service: "STORAGE", "Disk space for downloads"),
+        .init("STORAGE_ENCRYPTION", "false", .bool, service: "STORAGE", "Encrypt downloads on disk (AES-256-CTR, a key per torrent)"),
     ]
 
     /// The variable called `name`.

@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import FastCGI
 import Foundation
@@ -144,11 +145,15 @@ extension Configuration {
     /// The engine's settings from CONTENT_* / STATIC_TRACKERS / DOWNLOAD_PATH.
     var engineSettings: EngineSettings {
         let path = string("DOWNLOAD_PATH")
-        return EngineSettings(bindAddress: string("CONTENT_BIND_ADDRESS").isEmpty ? "0.0.0.0" : string("CONTENT_BIND_ADDRESS"),
+        var settings = EngineSettings(bindAddress: string("CONTENT_BIND_ADDRESS").isEmpty ? "0.0.0.0" : string("CONTENT_BIND_ADDRESS"),
                               listenPort: int("CONTENT_PORT"), connectionLimit: max(1, int("CONTENT_CONNECTION_LIMIT")),
                               downloadLimit: Double(bytes("CONTENT_DOWNLOAD_LIMIT")), uploadLimit: Double(bytes("CONTENT_UPLOAD_LIMIT")),
                               staticTrackers: ConfigValueParser.list(string("STATIC_TRACKERS")),
                               downloadPath: path.isEmpty ? dataDirectory + "/downloads" : path)
+        if bool("STORAGE_ENCRYPTION"), let master = Encoding.fromBase64(string("SOURCE_SECURITY_KEY")) {
+            settings.chunkEncryption = (master, Array(string("DOWNLOAD_SALT").utf8))
+        }
+        return settings
     }
 
     /// Trackers over HTTP (libcurl: one attempt, short budget, bound to the peer address)

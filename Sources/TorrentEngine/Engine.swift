@@ -100,9 +100,15 @@ public final class Engine: @unchecked Sendable {
     func open(sourceId: Int, metainfo: Metainfo, resume: [UInt8]?) -> Torrent {
         loop.preconditionInEventLoop()
         if let existing = torrentsBySource[sourceId] { return existing }
-        let store = FilePieceStore(metainfo: metainfo, root: settings.downloadPath)
+        let files = FilePieceStore(metainfo: metainfo, root: settings.downloadPath)
+        var store: any PieceStore = files
+        if let encryption = settings.chunkEncryption {
+            store = EncryptedPieceStore(inner: files, geometry: PieceGeometry(totalLength: metainfo.totalLength, pieceLength: metainfo.pieceLength)!,
+                                        hashes: metainfo.pieceHashes,
+                                        key: EncryptedPieceStore.torrentKey(master: encryption.master, salt: encryption.salt, infoHash: metainfo.infoHash))
+        }
         let have = resume.flatMap { Bitfield(wire: $0, count: metainfo.pieceHashes.count) }
-        let torrent = Torrent(sourceId: sourceId, metainfo: metainfo, store: store, location: store.folder, have: have, engine: self)
+        let torrent = Torrent(sourceId: sourceId, metainfo: metainfo, store: store, location: files.folder, have: have, engine: self)
         torrentsBySource[sourceId] = torrent
         swarmsByHash[metainfo.infoHash] = torrent
         logger.info("torrent opened", metadata: ["event": "torrent_open", "source": "\(sourceId)", "info_hash": "\(metainfo.infoHash.hex)",

@@ -19,6 +19,8 @@ public struct EngineSettings: Sendable {
     public var pipelineDepth: Int
     /// A request not answered in this many seconds is re-requested elsewhere.
     public var requestTimeout: Double
+    /// STORAGE_ENCRYPTION: the master key and salt of the encrypted chunk store (nil: plain files).
+    public var chunkEncryption: (master: [UInt8], salt: [UInt8])?
 
     public init(bindAddress: String = "0.0.0.0", listenPort: Int = 0, connectionLimit: Int = 100,
                 downloadLimit: Double = 0, uploadLimit: Double = 0, staticTrackers: [String] = [],

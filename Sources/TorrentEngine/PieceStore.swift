@@ -151,3 +151,38 @@ public final class MemoryPieceStore: PieceStore, @unchecked Sendable {
         try hashMatches(piece, geometry: geometry, expected: hashes[piece.value])
     }
 }
+
+/// The optional encrypted chunk store (`STORAGE_ENCRYPTION`): another store's bytes under
+/// AES-256-CTR with a per-torrent key (HKDF of the master key with the info-hash), counters
+/// taken from the byte's position in the torrent, so pieces and torrents never share one.
+/// Ranges are independent: a stream reads any offset without touching its neighbours.
+public final class EncryptedPieceStore: PieceStore, @unchecked Sendable {
+    let inner: any PieceStore
+    let geometry: PieceGeometry
+    let hashes: [[UInt8]]
+    let key: [UInt8]
+
+    public init(inner: any PieceStore, geometry: PieceGeometry, hashes: [[UInt8]], key: [UInt8]) {
+        self.inner = inner
+        self.geometry = geometry
+        self.hashes = hashes
+        self.key = key
+    }
+
+    /// The torrent's key: HKDF-SHA256(master, salt, "miauflix-chunk-v1" + info-hash).
+    public static func torrentKey(master: [UInt8], salt: [UInt8], infoHash: InfoHash) -> [UInt8] {
+        HKDF.sha256(key: master, salt: salt, info: Array("miauflix-chunk-v1".utf8) + infoHash.bytes, length: 32)
+    }
+
+    public func write(piece: PieceIndex, begin: Int, bytes: [UInt8]) throws(StorageError) {
+        try inner.write(piece: piece, begin: begin, bytes: AESCTR.apply(bytes, key: key, offset: geometry.offset(of: piece) + Int64(begin)))
+    }
+
+    public func read(piece: PieceIndex, begin: Int, length: Int) throws(StorageError) -> [UInt8] {
+        AESCTR.apply(try inner.read(piece: piece, begin: begin, length: length), key: key, offset: geometry.offset(of: piece) + Int64(begin))
+    }
+
+    public func verify(_ piece: PieceIndex) throws(StorageError) -> Bool {
+        try hashMatches(piece, geometry: geometry, expected: hashes[piece.value])
+    }
+}
