@@ -52,3 +52,9 @@ public protocol EngineInspecting: Sendable {
     /// Throws when the engine does not answer.
     func torrentsJSON() throws -> [UInt8]
 }
+
+/// Wakes an engine job at once (a datagram to the engine; it also polls, so this only
+/// saves latency). Implemented by `App`.
+public protocol EngineWaking: Sendable {
+    func wake(_ job: String)
+}

@@ -83,6 +83,8 @@ struct StreamKeyRoutes {
         let expiresAt = now.addingTimeInterval(Double(environment.streamKeyTTL))
         try database.issueStreamingKey(keyHash: Self.hash(key, secret: environment.streamKeySecret), userId: identity.userId,
                                        movieId: movie.id, sourceId: source.id, expiresAt: expiresAt, now: now)
+        // The engine starts the torrent now, before the player's first request.
+        environment.engineWaker?.wake("stream-intents")
         return .json(KeyDTO(streamingKey: key, quality: source.quality, size: source.size, videoCodec: source.videoCodec,
                             broadcasters: source.broadcasters, watchers: source.watchers,
                             expiresAt: ISO8601DateFormatter().string(from: expiresAt)))

@@ -53,6 +53,7 @@ public enum APIProcess {
         withCatalog.search = CatalogSearch(database: database, source: tmdb, budget: 2)
         withCatalog.sourceCipher = configuration.fieldCipher
         withCatalog.engine = EngineInspector(socket: configuration.engineSocket, logger: logger)
+        withCatalog.engineWaker = DatagramWaker(path: configuration.engineWakeSocket)
         withCatalog.streamKeySecret = configuration.string("STREAM_TOKEN_SECRET")
         withCatalog.streamKeyTTL = configuration.seconds("STREAM_TOKEN_EXPIRATION")
         withCatalog.trakt = TraktAccountStore(client: configuration.traktClient(logger: logger), database: database,

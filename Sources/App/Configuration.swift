@@ -76,6 +76,8 @@ public struct Configuration: Sendable {
     public var apiSocket: String { string("API_SOCKET").isEmpty ? runDirectory + "/api.sock" : string("API_SOCKET") }
     /// The engine's HTTP socket.
     public var engineSocket: String { string("ENGINE_SOCKET").isEmpty ? runDirectory + "/engine.sock" : string("ENGINE_SOCKET") }
+    /// The engine's wake-up datagram socket (API → engine).
+    public var engineWakeSocket: String { runDirectory + "/engine.wake" }
     /// FastCGI worker processes.
     public var apiWorkers: Int {
         let configured = int("API_WORKERS")

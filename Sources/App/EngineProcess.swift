@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import Persistence
 import Scheduler
+import SharedMemory
 import StreamServer
 import TorrentEngine
 import HTTPClient
@@ -56,8 +57,9 @@ public enum EngineProcess {
             ScheduledJob(name: "heartbeat", interval: heartbeatInterval) {
                 try database.recordEngineHeartbeat(pid: pid, startedAt: startedAt, now: Date())
             },
-            // Watch Now intents: the torrent starts before the player's first request.
-            ScheduledJob(name: "stream-intents", interval: 0.25) {
+            // Watch Now intents: the torrent starts before the player's first request. The API
+            // wakes this job by datagram; the poll only catches wake-ups lost while restarting.
+            ScheduledJob(name: "stream-intents", interval: 5) {
                 for sourceId in Set(try database.consumeStreamIntents(now: Date())) {
                     torrents.open(sourceId: sourceId, pool: pool).whenFailure { error in
                         logger.warning("intent not started", metadata: ["event": "intent_failed", "source": "\(sourceId)", "error": "\(error)"])
@@ -108,11 +110,24 @@ public enum EngineProcess {
         let scheduler = Scheduler(jobs: jobs, logger: logger)
         jobs.removeAll()
         let schedulerTask = Task { await scheduler.run() }
+        let waker = WakeChannel.Listener(path: configuration.engineWakeSocket)
+        if waker == nil {
+            logger.error("wake socket unavailable", metadata: ["event": "wake_socket_failed", "path": "\(configuration.engineWakeSocket)"])
+        }
+        let wakeThread = Thread {
+            while let waker, !Thread.current.isCancelled {
+                guard let job = waker.receive(timeoutMilliseconds: 500) else { continue }
+                Task { await scheduler.wake(job) }
+            }
+        }
+        wakeThread.start()
 
         let signal = await waitForTermination()
         logger.info("engine stopping", metadata: ["event": "engine_stopping", "signal": "\(signal)"])
         schedulerTask.cancel()
+        wakeThread.cancel()
         await schedulerTask.value
+        waker?.close()
         await server.stop()
         await engine.stop()
         try await pool.shutdownGracefully()

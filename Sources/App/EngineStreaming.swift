@@ -1,5 +1,6 @@
 import BitTorrentCore
 import Crypto
+import SharedMemory
 import HTTPClient
 import API
 import Foundation
@@ -233,4 +234,11 @@ struct EngineInspector: EngineInspecting {
         guard response.status == 200, response.body.first == UInt8(ascii: "[") else { throw SourceTorrents.Failure.noMetadata }
         return response.body
     }
+}
+
+/// API → engine wake-ups over the engine's datagram socket.
+struct DatagramWaker: EngineWaking {
+    let path: String
+
+    func wake(_ job: String) { WakeChannel.send(job, to: path) }
 }

@@ -61,9 +61,13 @@ public actor Scheduler {
         machine = SchedulerStateMachine(jobs: jobs.map { ($0.name, $0.interval) }, now: clock.now())
     }
 
-    /// Makes a job due now.
+    /// The current sleep, cancelled by `wake` so a woken job runs at once.
+    private var sleeper: Task<Void, any Error>?
+
+    /// Makes a job due now (interrupting the scheduler's sleep).
     public func wake(_ name: String) {
         machine.wake(name, now: clock.now())
+        sleeper?.cancel()
     }
 
     /// Runs until the task is cancelled.
@@ -85,7 +89,12 @@ public actor Scheduler {
                 machine.finished(name, succeeded: succeeded, now: clock.now())
             case let .sleep(until):
                 let wait = until.map { min(max(0, $0 - clock.now()), maximumSleep) } ?? maximumSleep
-                do { try await clock.sleep(seconds: wait) } catch { break }
+                // A separate task so `wake` can cut the sleep short (sleeps are at most
+                // `maximumSleep`, so our own cancellation is seen within that).
+                let sleep = Task { [clock] in try await clock.sleep(seconds: wait) }
+                sleeper = sleep
+                _ = await sleep.result
+                sleeper = nil
             }
         }
         logger.info("scheduler stopped", metadata: ["event": "scheduler_stop"])

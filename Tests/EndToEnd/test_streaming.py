@@ -119,6 +119,14 @@ def full_movie(local_swarm, stream_stack):
     return {"key": watch(stream_stack, 680), "source": source, "infohash": infohash}
 
 
+def test_watch_now_starts_the_torrent_before_the_player_asks(stream_stack, full_movie):
+    # The API wakes the engine by datagram: the torrent is open (and fetching) at once.
+    opened = wait_until(lambda: [t for t in engine_torrents(stream_stack) if t["sourceId"] == full_movie["source"]], 2)
+    assert opened and opened[0]["peers"] >= 0
+    log = (stream_stack.data_dir / "logs/engine.log").read_text()
+    assert f"event=torrent_open" in log and f"source={full_movie['source']}" in log
+
+
 def test_whole_file_through_nginx_matches_the_original(local_swarm, stream_stack, full_movie):
     r = stream(stream_stack, full_movie["key"])
     assert r.status_code == 200, r.text

@@ -58,6 +58,30 @@ import Testing
         try await Task.sleep(for: .milliseconds(50))
         #expect(counter.current == after, "no runs after cancellation")
     }
+
+    /// A wake-up (the API's datagram after Watch Now) runs the job at once, not after the
+    /// scheduler's current sleep.
+    @Test(.timeLimit(.minutes(1))) func wakeCutsTheSleepShort() async throws {
+        final class Runs: @unchecked Sendable {
+            private var times: [ContinuousClock.Instant] = []
+            private let lock = NSLockLike()
+            func record() { lock.with { times.append(.now) } }
+            var all: [ContinuousClock.Instant] { lock.with { times } }
+        }
+        let runs = Runs()
+        let scheduler = Scheduler(jobs: [ScheduledJob(name: "intents", interval: 3600) { runs.record() }],
+                                  logger: .init(label: "test"), maximumSleep: 30)
+        let task = Task { await scheduler.run() }
+        while runs.all.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let woken = ContinuousClock.now
+        await scheduler.wake("intents")
+        while runs.all.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(runs.all[1] - woken < .seconds(2), "ran at once, not after the 30 s sleep")
+        task.cancel()
+        await scheduler.wake("intents")
+        await task.value
+    }
 }
 
 import Foundation
