@@ -43,6 +43,7 @@ public enum ConfigCatalog {
         .init("CONTENT_PORT", "6881", .int(0...65535), service: "SOURCE", "Incoming BitTorrent port (0: any free port)"),
         .init("CONTENT_BIND_ADDRESS", "0.0.0.0", service: "SOURCE", "Address peer connections and tracker requests bind to"),
         .init("STREAM_START_TIMEOUT", "20s", .duration, service: "SOURCE", "A stream that cannot start within this answers 504"),
+        .init("TORRENT_IDLE_TIMEOUT", "30m", .duration, service: "SOURCE", "A torrent no stream read for this long stops (files kept until evicted)"),
         // TMDB
         .init("TMDB_API_URL", "https://api.themoviedb.org/3", .url, service: "TMDB", "TMDB base URL including /3"),
         .init("TMDB_API_ACCESS_TOKEN", nil, service: "TMDB", secret: true, required: true, "TMDB v4 read access token"),

@@ -165,6 +165,7 @@ extension Configuration {
                               downloadLimit: Double(bytes("CONTENT_DOWNLOAD_LIMIT")), uploadLimit: Double(bytes("CONTENT_UPLOAD_LIMIT")),
                               staticTrackers: ConfigValueParser.list(string("STATIC_TRACKERS")),
                               downloadPath: path.isEmpty ? dataDirectory + "/downloads" : path)
+        settings.idleTimeout = Double(max(1, seconds("TORRENT_IDLE_TIMEOUT")))
         if bool("STORAGE_ENCRYPTION"), let master = Encoding.fromBase64(string("SOURCE_SECURITY_KEY")) {
             settings.chunkEncryption = (master, Array(string("DOWNLOAD_SALT").utf8))
         }

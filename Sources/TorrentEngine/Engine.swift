@@ -79,7 +79,13 @@ public final class Engine: @unchecked Sendable {
         }
         tickTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
             let now = self.now()
-            for torrent in torrentsBySource.values { torrent.tick(now: now) }
+            for torrent in torrentsBySource.values {
+                if torrent.readers.isEmpty && now - torrent.lastActivity > settings.idleTimeout {
+                    close(torrent, reason: "idle")
+                } else {
+                    torrent.tick(now: now)
+                }
+            }
         }
     }
 
@@ -165,6 +171,16 @@ public final class Engine: @unchecked Sendable {
 
     func torrent(infoHash: InfoHash) -> (any PeerSwarm)? { swarmsByHash[infoHash] }
 
+    /// Stops a torrent (idle policy, eviction): peers closed, `stopped` announced.
+    @discardableResult
+    func close(_ torrent: Torrent, reason: String) -> EventLoopFuture<Void> {
+        torrentsBySource[torrent.sourceId] = nil
+        if swarmsByHash[torrent.infoHash] === torrent { swarmsByHash[torrent.infoHash] = nil }
+        logger.info("torrent closed", metadata: ["event": "torrent_close", "source": "\(torrent.sourceId)", "reason": "\(reason)",
+                                                 "verified_pieces": "\(torrent.picker.have.setCount)"])
+        return torrent.shutdown()
+    }
+
     /// Sources whose torrent a stream is reading now (never evicted).
     public func sourcesInUse() -> EventLoopFuture<Set<Int>> {
         loop.submit { Set(self.torrentsBySource.values.filter { !$0.readers.isEmpty }.map(\.sourceId)) }
@@ -176,9 +192,7 @@ public final class Engine: @unchecked Sendable {
         loop.flatSubmit { [self] in
             if let torrent = torrentsBySource[sourceId] {
                 guard torrent.readers.isEmpty else { return loop.makeSucceededFuture(false) }
-                torrentsBySource[sourceId] = nil
-                if swarmsByHash[torrent.infoHash] === torrent { swarmsByHash[torrent.infoHash] = nil }
-                return torrent.shutdown().flatMap { self.removeFolder(folder) }
+                return close(torrent, reason: "evicted").flatMap { self.removeFolder(folder) }
             }
             return removeFolder(folder)
         }

@@ -19,6 +19,9 @@ public struct EngineSettings: Sendable {
     public var pipelineDepth: Int
     /// A request not answered in this many seconds is re-requested elsewhere.
     public var requestTimeout: Double
+    /// TORRENT_IDLE_TIMEOUT: a torrent no stream has read for this long stops (peers closed,
+    /// `stopped` announced); its files stay for a quick resume until evicted.
+    public var idleTimeout: Double = 1800
     /// STORAGE_ENCRYPTION: the master key and salt of the encrypted chunk store (nil: plain files).
     public var chunkEncryption: (master: [UInt8], salt: [UInt8])?
 

@@ -45,6 +45,8 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     let announcer: Announcer
     var announcedCompleted = false
 
+    /// When a stream last read (or the torrent opened): the idle policy's clock.
+    var lastActivity: Double = 0
     var progressSaving = false
     var progressDirty = false
 
@@ -74,6 +76,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
             picker.prioritizeEnds(ofBytes: file.offset, file.offset + file.length)
         }
         rateWindow = (now, 0, 0)
+        lastActivity = now
         announce(.started)
     }
 

@@ -80,6 +80,7 @@ extension Torrent {
         }
         if let failure { return loop.makeFailedFuture(StreamReadError.storage(failure)) }
         if stopped { return loop.makeFailedFuture(StreamReadError.stopped) }
+        lastActivity = now
         let previous = readers[reader]
         let window = window(at: position)
         readers[reader] = window

@@ -47,7 +47,7 @@ def test_the_least_recently_watched_download_is_evicted_over_the_threshold(stora
     upstream = FixtureServer()
     with tempfile.TemporaryDirectory(prefix="miauflix-e2e-quota-") as tmp:
         os.chmod(tmp, 0o755)
-        stack = start_stack(tmp, upstream, STORAGE_THRESHOLD="10MB")
+        stack = start_stack(tmp, upstream, STORAGE_THRESHOLD="10MB", TORRENT_IDLE_TIMEOUT="3s")
         try:
             _, first, _ = storage_swarm.torrent(64)
             a = add_source(stack, 680, first)
@@ -55,6 +55,9 @@ def test_the_least_recently_watched_download_is_evicted_over_the_threshold(stora
             assert hashlib.sha256(r.content).hexdigest() == storage_swarm.sha256
             a_folder = Path(wait_until(lambda: storage_rows(stack).get(a), 5))
             assert a_folder.is_dir()
+            # Nobody watches it any more: the torrent stops after TORRENT_IDLE_TIMEOUT, its files stay.
+            assert wait_until(lambda: all(t["sourceId"] != a for t in engine_torrents(stack)), 15)
+            assert a_folder.is_dir() and a in storage_rows(stack)
             _, second, _ = storage_swarm.torrent(32)
             b = add_source(stack, 278, second)
             key_b = watch(stack, 278)
