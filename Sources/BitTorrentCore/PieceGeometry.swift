@@ -54,6 +54,17 @@ public struct PieceGeometry: Sendable, Equatable {
         }
     }
 
+    /// How many blocks `piece` has.
+    public func blockCount(of piece: PieceIndex) -> Int {
+        (length(of: piece) + Self.blockLength - 1) / Self.blockLength
+    }
+
+    /// Block `index` of `piece` (callers keep `index < blockCount(of: piece)`); no array built.
+    public func block(_ piece: PieceIndex, index: Int) -> BlockRange {
+        let begin = index * Self.blockLength
+        return BlockRange(piece: piece, begin: begin, length: min(Self.blockLength, length(of: piece) - begin))
+    }
+
     /// The block a peer's `piece` message claims, if it is exactly one of ours.
     public func block(piece: Int, begin: Int, length: Int) -> BlockRange? {
         guard let index = self.piece(piece), begin >= 0, begin % Self.blockLength == 0, length > 0,

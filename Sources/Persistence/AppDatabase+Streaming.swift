@@ -34,12 +34,12 @@ extension AppDatabase {
 
     /// Sources of a movie, best first: those whose .torrent is stored (they start at once),
     /// then magnet-only ones (the engine fetches their metadata from peers, BEP 9); within
-    /// each, by streaming score, then size.
+    /// each, by streaming score, then size, then the newest (an admin's latest attachment).
     public func streamableSources(movieId: Int) throws -> [StreamableSource] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, quality, size, videoCodec, broadcasters, watchers, streamingScore FROM movie_source
-                WHERE movieId = ? ORDER BY file IS NOT NULL DESC, streamingScore DESC, size DESC, id
+                WHERE movieId = ? ORDER BY file IS NOT NULL DESC, streamingScore DESC, size DESC, id DESC
                 """, arguments: [movieId]).map { row in
                 let quality: Int? = row["quality"]
                 let codec: Int? = row["videoCodec"]

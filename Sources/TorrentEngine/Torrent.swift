@@ -250,11 +250,12 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     }
 
     /// Requests in flight to a peer: about 1.5 s of its measured rate (a deeper queue would
-    /// make a seek wait behind blocks nobody needs now), at least 8, at most the configured
-    /// depth and the peer's own `reqq`.
+    /// make a seek wait behind blocks nobody needs now — seeks also cancel stale requests),
+    /// at least 32 blocks (512 KiB: enough for ~40 Mbit/s at 80 ms before the first rate
+    /// sample), at most the configured depth and the peer's own `reqq`.
     func pipelineDepth(for peer: PeerConnection) -> Int {
         let byRate = Int(peer.downloadRate * 1.5 / Double(PieceGeometry.blockLength)) + 4
-        return max(8, min(engine.settings.pipelineDepth, peer.requestQueueLimit, byRate))
+        return max(1, min(engine.settings.pipelineDepth, peer.requestQueueLimit, max(32, byRate)))
     }
 
     func perform(_ actions: [BlockPlanner.Action]) {
