@@ -31,9 +31,11 @@ public enum EngineProcess {
         router.on("GET", "/api/stream/health") { _ in
             .json(EngineHealthDTO(status: "ok", uptimeSeconds: Int(Date().timeIntervalSince(startedAt))))
         }
-        // One event loop holds every torrent and connection (serial state, no locks); disk,
-        // hashing, database and tracker requests run on the thread pool.
+        // One event loop holds every torrent and peer connection (serial state, no locks); a
+        // second one writes streams to nginx, so a download burst does not starve players;
+        // disk, hashing, database and tracker requests run on the thread pool.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let streamGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: 3)
         pool.start()
         let engine = Engine(loop: group.next(), threadPool: pool, settings: configuration.engineSettings,
@@ -45,7 +47,7 @@ public enum EngineProcess {
                                    keySecret: configuration.string("STREAM_TOKEN_SECRET"),
                                    startTimeout: Double(max(1, configuration.seconds("STREAM_START_TIMEOUT"))), logger: logger)
         let server = try await StreamHTTPServer.start(
-            socketPath: configuration.engineSocket, responder: router, resolver: streams, group: group,
+            socketPath: configuration.engineSocket, responder: router, resolver: streams, group: streamGroup,
             makeRequestID: {
                 var generator = SystemRandomNumberGenerator()
                 return RequestID.make(using: &generator)
@@ -131,6 +133,7 @@ public enum EngineProcess {
         await server.stop()
         await engine.stop()
         try await pool.shutdownGracefully()
+        try await streamGroup.shutdownGracefully()
         try await group.shutdownGracefully()
         logger.info("engine stopped", metadata: ["event": "engine_stopped"])
     }

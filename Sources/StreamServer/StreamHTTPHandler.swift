@@ -14,8 +14,9 @@ final class StreamHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     static let maximumDiscardedBody = 1 << 20
-    /// Bytes asked of the body per write; one chunk in flight per connection.
-    static let chunkSize = 256 * 1024
+    /// Bytes asked of the body per write (a body may return less); one chunk in flight per
+    /// connection.
+    static let chunkSize = 1024 * 1024
     /// A started stream whose next bytes take longer than this is cut (the player retries).
     static let stallTimeout: TimeAmount = .seconds(120)
 

@@ -39,6 +39,9 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Smoothed download rate from this peer (bytes/s), sampled once a second.
     var downloadRate: Double = 0
     var rateSampleTotal: Int64 = 0
+    /// Pipeline depth before the first rate sample: +1 per block received (doubling per
+    /// round trip, as TCP's slow start), so a fast peer is not held at the floor.
+    var slowStartDepth = 32
     var uploadedThisRound: Int64 = 0
     var lastReceived: Double
     var lastSent: Double

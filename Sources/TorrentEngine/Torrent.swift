@@ -239,6 +239,8 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         while planner.outstandingCount(peer: peer.id) < depth, rounds < 32, let piece = picker.pick(from: peer.has) {
             picker.started(piece)
             planner.begin(piece)
+            engine.logger.trace("piece started", metadata: ["event": "piece_started", "source": "\(sourceId)", "piece": "\(piece.value)",
+                                                            "peer": "\(peer.id)", "deadline": "\(picker.deadline(of: piece) != nil)"])
             if picker.deadline(of: piece) != nil { planner.prioritize(picker.piecesByDeadline) }
             actions += planner.fill(peer: peer.id, peerHas: peer.has, now: time)
             rounds += 1
@@ -254,7 +256,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     /// at least 32 blocks (512 KiB: enough for ~40 Mbit/s at 80 ms before the first rate
     /// sample), at most the configured depth and the peer's own `reqq`.
     func pipelineDepth(for peer: PeerConnection) -> Int {
-        let byRate = Int(peer.downloadRate * 1.5 / Double(PieceGeometry.blockLength)) + 4
+        let byRate = peer.downloadRate == 0 ? peer.slowStartDepth : Int(peer.downloadRate * 1.5 / Double(PieceGeometry.blockLength)) + 4
         return max(1, min(engine.settings.pipelineDepth, peer.requestQueueLimit, max(32, byRate)))
     }
 
@@ -287,6 +289,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         }
         peer.downloadedTotal += Int64(bytes.count)
         peer.downloadedThisRound += Int64(bytes.count)
+        if peer.downloadRate == 0 { peer.slowStartDepth = min(engine.settings.pipelineDepth, peer.slowStartDepth + 1) }
         guard planner.wants(block) else { return fill(peer) }
         let (actions, complete) = planner.received(block, from: peer.id)
         downloadedBytes += Int64(bytes.count)
@@ -330,6 +333,8 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
 
     func pieceVerified(_ piece: PieceIndex) {
         guard !picker.have[piece.value] else { return }
+        engine.logger.debug("piece verified", metadata: ["event": "piece_verified", "source": "\(sourceId)", "piece": "\(piece.value)",
+                                                         "waiters": "\(waiters[piece.value]?.count ?? 0)"])
         picker.completed(piece)
         perform(planner.drop(piece))
         for peer in peers.values {

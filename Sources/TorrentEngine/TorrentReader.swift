@@ -95,17 +95,29 @@ extension Torrent {
             perform(planner.cancelRequests(outside: Set(picker.piecesByDeadline)))
         }
         if moved || seek { updateWindows() }
-        let begin = Int(position - geometry.offset(of: piece))
-        let length = Int(min(limit, Int64(geometry.length(of: piece) - begin)))
         let store = store
         return waitFor(piece).flatMap { [self] in
-            engine.threadPool.runIfActive(eventLoop: loop) { () throws(StorageError) -> [UInt8] in
-                try store.read(piece: piece, begin: begin, length: length)
+            // Everything verified from `position` on, up to `limit`, in one disk hop: when the
+            // download is ahead of the player, a read returns several pieces at once.
+            var spans: [(piece: PieceIndex, begin: Int, length: Int)] = []
+            var cursor = position
+            var remaining = limit
+            var current: PieceIndex? = piece
+            while let next = current, remaining > 0, picker.have[next.value] {
+                let begin = Int(cursor - geometry.offset(of: next))
+                let length = Int(min(remaining, Int64(geometry.length(of: next) - begin)))
+                spans.append((next, begin, length))
+                cursor += Int64(length)
+                remaining -= Int64(length)
+                current = geometry.piece(next.value + 1)
             }
-        }.map { bytes in
-            var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
-            return buffer
+            let total = spans.reduce(0) { $0 + $1.length }
+            engine.logger.trace("stream read", metadata: ["event": "stream_read", "source": "\(sourceId)", "position": "\(position)", "bytes": "\(total)"])
+            return engine.threadPool.runIfActive(eventLoop: loop) { () throws(StorageError) -> ByteBuffer in
+                var buffer = ByteBufferAllocator().buffer(capacity: total)
+                for span in spans { buffer.writeBytes(try store.read(piece: span.piece, begin: span.begin, length: span.length)) }
+                return buffer
+            }
         }
     }
 
