@@ -100,25 +100,8 @@ class BenchPeer(swarm._LtPeer):
 
     def __init__(self, args: list[str], bind: str, netns: str | None = None, lifetime: int = 900,
                  start_timeout: float = 30):
-        self.address = bind
-        self.events = []
-        self._cond = threading.Condition()
-        self.stderr_tail = collections.deque(maxlen=200)
-        prefix = ["ip", "netns", "exec", netns] if netns else []
-        self.proc = subprocess.Popen(
-            prefix + ["timeout", "-k", "5", str(lifetime), sys.executable, "-u", str(self.SCRIPT), *args, "--bind", bind],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True)
-        swarm._live.add(self)
-        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
-                         threading.Thread(target=self._read_stderr, daemon=True)]
-        for t in self._readers:
-            t.start()
-        listening = self.wait_event("listening", start_timeout)
-        if listening is None:
-            self.stop()
-            raise RuntimeError(f"lt_bench_peer did not start listening: {self.describe()}")
-        self.port = listening["port"]
+        super().__init__(args, bind, lifetime, start_timeout, script=self.SCRIPT,
+                         prefix=("ip", "netns", "exec", netns) if netns else (), loopback_only=False)
 
 
 def ns_seeder(torrent: Path, content_dir: Path, bind: str, netns: str, upload_limit: int = 0,
