@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // Miauflix: self-hosted streaming. Module layering (docs/architecture.md):
-//   L0 pure logic      WebCore, Domain, Bencode, BitTorrentCore, BitTorrentProtocol, SwarmLogic
+//   L0 pure logic      WebCore, Domain, Bencode, BitTorrentCore, BitTorrentProtocol, SwarmLogic, SourceLogic
 //   L1 I/O adapters    Crypto, HTTPClient, Persistence, FastCGI, SharedMemory, Catalog, TorrentEngine, Scheduler
 //   L2 features        API, StreamServer
 //   L3 composition     App
@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "BitTorrentCore", dependencies: ["Bencode"], exclude: ["README.md"]),
         .target(name: "BitTorrentProtocol", dependencies: ["Bencode", "BitTorrentCore"], exclude: ["README.md"]),
         .target(name: "SwarmLogic", dependencies: ["BitTorrentCore"], exclude: ["README.md"]),
+        .target(name: "SourceLogic", exclude: ["README.md"]),
 
         // L1
         .target(name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], exclude: ["README.md"]),
@@ -59,7 +60,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         .target(name: "Catalog", dependencies: [
-            "Domain", "HTTPClient", .product(name: "Logging", package: "swift-log"),
+            "Domain", "HTTPClient", "SourceLogic", .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         .target(name: "SharedMemory", dependencies: ["WebCore"], exclude: ["README.md"]),
         .target(name: "Scheduler", dependencies: [
@@ -82,7 +83,7 @@ let package = Package(
         // L3
         .target(name: "App", dependencies: [
             "WebCore", "Domain", "Crypto", "HTTPClient", "Persistence", "FastCGI",
-            "Scheduler", "SharedMemory", "Catalog", "API", "StreamServer", "TorrentEngine", "BitTorrentCore",
+            "Scheduler", "SharedMemory", "Catalog", "API", "StreamServer", "TorrentEngine", "BitTorrentCore", "SourceLogic",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -102,6 +103,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
         .testTarget(name: "SwarmLogicTests", dependencies: ["SwarmLogic", "BitTorrentCore"]),
+        .testTarget(name: "SourceLogicTests", dependencies: ["SourceLogic"]),
         .testTarget(name: "BitTorrentProtocolTests", dependencies: ["BitTorrentProtocol", "BitTorrentCore", "Bencode"], exclude: ["Fixtures"]),
         .testTarget(name: "BitTorrentCoreTests", dependencies: ["BitTorrentCore", "Bencode", "Crypto"], exclude: ["Fixtures"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),

@@ -60,6 +60,8 @@ public protocol MovieCatalog: Sendable {
 struct CatalogRoutes {
     let catalog: any MovieCatalog
     let clock: APIClock
+    /// Searches the directories for a movie without sources (`includeSources=true`).
+    var sourceSearch: (any SourceSearching)?
     /// Encoded details per (title, language) for a few seconds (not with sources, which
     /// change while a title is being prepared for streaming).
     let cache = EncodedResponseCache(ttl: 10)
@@ -151,6 +153,10 @@ struct CatalogRoutes {
                            popularity: movie.popularity, rating: movie.rating)
         if withSources {
             dto.sources = try catalog.sources(movieId: movie.id)
+            if dto.sources?.isEmpty == true, let search = sourceSearch {
+                search.searchIfNeeded(movieId: movie.id, budget: 1.2)
+                dto.sources = try catalog.sources(movieId: movie.id)
+            }
             return .json(dto)
         }
         let bytes = JSON.encode(dto)

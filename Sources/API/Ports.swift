@@ -58,3 +58,10 @@ public protocol EngineInspecting: Sendable {
 public protocol EngineWaking: Sendable {
     func wake(_ job: String)
 }
+
+/// On-demand source search (reference §3.5): a movie without sources is searched in the
+/// content directories while the request waits at most `budget` seconds; the search goes on
+/// in the background and its results appear on the next request. Implemented by `App`.
+public protocol SourceSearching: Sendable {
+    func searchIfNeeded(movieId: Int, budget: Double)
+}

@@ -69,6 +69,9 @@ struct StreamKeyRoutes {
         _ = try CatalogRoutes.language(request)
         guard let identity = request.identity else { throw APIError.unauthorized(detail: "Authentication required") }
         let movie = try movie(request)
+        if try database.sourceCount(movieId: movie.id) == 0 {
+            environment.sourceSearch?.searchIfNeeded(movieId: movie.id, budget: 1.2)
+        }
         guard try database.sourceCount(movieId: movie.id) > 0 else {
             throw APIError.handler(status: 404, message: "No sources available for this movie")
         }

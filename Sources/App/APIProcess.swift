@@ -54,6 +54,9 @@ public enum APIProcess {
         withCatalog.sourceCipher = configuration.fieldCipher
         withCatalog.engine = EngineInspector(socket: configuration.engineSocket, logger: logger)
         withCatalog.engineWaker = DatagramWaker(path: configuration.engineWakeSocket)
+        if let discovery = configuration.sourceDiscovery(database: database, logger: logger) {
+            withCatalog.sourceSearch = OnDemandSourceSearch(discovery: discovery, database: database)
+        }
         withCatalog.streamKeySecret = configuration.string("STREAM_TOKEN_SECRET")
         withCatalog.streamKeyTTL = configuration.seconds("STREAM_TOKEN_EXPIRATION")
         withCatalog.trakt = TraktAccountStore(client: configuration.traktClient(logger: logger), database: database,

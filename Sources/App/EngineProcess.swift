@@ -104,6 +104,25 @@ public enum EngineProcess {
                                                               margin: 7 * 86400, now: Date(), logger: logger)
                 })
             }
+            if let discovery = configuration.sourceDiscovery(database: database, logger: logger), let cipher = configuration.fieldCipher {
+                // Source discovery (reference §3.5–3.8), each on its own worker so a slow
+                // directory never holds up the scheduler; YTS's 20/min gate paces searches.
+                let searches = BackgroundWorker(label: "source-search")
+                jobs.append(ScheduledJob(name: "source-search", interval: 0.5) {
+                    searches.submit { _ = try? discovery.searchNext() }
+                })
+                let files = BackgroundWorker(label: "torrent-files")
+                let fileJob = TorrentFileJob(database: database, cipher: cipher, fetcher: configuration.torrentFileFetcher(logger: logger), logger: logger)
+                jobs.append(ScheduledJob(name: "torrent-files", interval: 0.2) {
+                    files.submit { _ = try? fileJob.fetchNext() }
+                })
+                let stats = BackgroundWorker(label: "tracker-stats")
+                let statsJob = TrackerStatsJob(database: database, cipher: cipher, trackers: ConfigValueParser.list(configuration.string("SCRAPE_TRACKERS")),
+                                               client: configuration.trackerClient(logger: logger), logger: logger)
+                jobs.append(ScheduledJob(name: "tracker-stats", interval: 2) {
+                    stats.submit { _ = try? statsJob.scrapeDue() }
+                })
+            }
             jobs.append(ScheduledJob(name: "metadata-sync", interval: 5400) {
                 try CatalogJobs.syncMovieChanges(database: database, changes: tmdb, movies: tmdb, now: Date(), logger: logger)
                 try CatalogJobs.syncShowChanges(database: database, changes: tmdb, shows: tmdb, now: Date(), logger: logger)

@@ -57,3 +57,31 @@ public enum SourceCommands {
         return id
     }
 }
+
+extension SourceCommands {
+    /// `miauflix source search-next`: one background search run now (the engine runs it on
+    /// schedule). True when a movie was due.
+    public static func searchNext(configuration: Configuration, logger: Logger) throws -> Bool {
+        let database = try configuration.openDatabase()
+        guard let discovery = configuration.sourceDiscovery(database: database, logger: logger) else { throw Failure.invalid("SOURCE_SECURITY_KEY is not set") }
+        return try discovery.searchNext()
+    }
+
+    /// `miauflix source fetch-files`: .torrent retrieval for up to `limit` sources now.
+    public static func fetchFiles(configuration: Configuration, limit: Int, logger: Logger) throws -> Int {
+        let database = try configuration.openDatabase()
+        guard let cipher = configuration.fieldCipher else { throw Failure.invalid("SOURCE_SECURITY_KEY is not set") }
+        let job = TorrentFileJob(database: database, cipher: cipher, fetcher: configuration.torrentFileFetcher(logger: logger), logger: logger)
+        var runs = 0
+        while runs < limit, try job.fetchNext() { runs += 1 }
+        return runs
+    }
+
+    /// `miauflix source scrape`: one tracker-stats run now.
+    public static func scrape(configuration: Configuration, logger: Logger) throws -> Int {
+        let database = try configuration.openDatabase()
+        guard let cipher = configuration.fieldCipher else { throw Failure.invalid("SOURCE_SECURITY_KEY is not set") }
+        return try TrackerStatsJob(database: database, cipher: cipher, trackers: ConfigValueParser.list(configuration.string("SCRAPE_TRACKERS")),
+                                   client: configuration.trackerClient(logger: logger), logger: logger).scrapeDue()
+    }
+}

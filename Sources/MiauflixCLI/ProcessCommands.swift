@@ -173,8 +173,39 @@ struct CatalogCommand: ParsableCommand {
 struct SourceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "source",
-        abstract: "Attach BitTorrent sources to titles.",
-        subcommands: [Add.self])
+        abstract: "Attach BitTorrent sources to titles, and run the source jobs now.",
+        subcommands: [Add.self, SearchNext.self, FetchFiles.self, Scrape.self])
+
+    struct SearchNext: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "search-next", abstract: "Search the directories for the next due movie.")
+        func run() throws {
+            do {
+                let searched = try SourceCommands.searchNext(configuration: loadConfiguration(), logger: Logger(label: "source"))
+                print(searched ? "Searched one movie." : "No movie is due for a search.")
+            } catch { fail("source search-next: \(error)") }
+        }
+    }
+
+    struct FetchFiles: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "fetch-files", abstract: "Fetch missing .torrent files (directory URL, then caches).")
+        @Option(help: "At most this many sources.") var limit = 20
+        func run() throws {
+            do {
+                let runs = try SourceCommands.fetchFiles(configuration: loadConfiguration(), limit: limit, logger: Logger(label: "source"))
+                print("Tried \(runs) sources.")
+            } catch { fail("source fetch-files: \(error)") }
+        }
+    }
+
+    struct Scrape: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "scrape", abstract: "Scrape SCRAPE_TRACKERS for the sources due.")
+        func run() throws {
+            do {
+                let count = try SourceCommands.scrape(configuration: loadConfiguration(), logger: Logger(label: "source"))
+                print("Scraped \(count) sources.")
+            } catch { fail("source scrape: \(error)") }
+        }
+    }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -19,7 +19,7 @@ extension AppDatabase {
     public static let videoCodecs = ["VC1", "MPEG2", "MPEG4", "XVID", "VP8", "VP9", "X264", "X265", "AV1", "X264_10BIT", "X265_10BIT", "AV1_10BIT"]
     public static let releaseTypes = ["WEB", "BLURAY", "HDTV", "DVD", "TS", "CAM"]
 
-    /// The sources of a movie in insertion order. Index 0 maps to its real value (the
+    /// The sources of a movie, best first (streaming score), then in insertion order. Index 0 maps to its real value (the
     /// original lost SD, VC1 and WEB); unknown indices map to nil.
     public func movieSources(movieId: Int) throws -> [StoredSourceSummary] {
         func name(_ list: [String], _ index: Int?) -> String? {
@@ -29,7 +29,7 @@ extension AppDatabase {
         return try writer.read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, quality, size, videoCodec, broadcasters, watchers, sourceType, file IS NOT NULL AS hasFile
-                FROM movie_source WHERE movieId = ? ORDER BY id
+                FROM movie_source WHERE movieId = ? ORDER BY streamingScore DESC, id
                 """), arguments: [movieId]).map { row in
                 StoredSourceSummary(id: row["id"], quality: name(Self.qualities, row["quality"]), size: row["size"],
                                     videoCodec: name(Self.videoCodecs, row["videoCodec"]), broadcasters: row["broadcasters"],

@@ -62,6 +62,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration006StreamIntents.identifier) { db in
             try db.execute(sql: Migration006StreamIntents.sql)
         }
+        migrator.registerMigration(Migration007SourceDiscovery.identifier) { db in
+            try db.execute(sql: Migration007SourceDiscovery.sql)
+        }
         return migrator
     }
 

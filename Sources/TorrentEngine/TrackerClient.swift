@@ -41,13 +41,39 @@ public struct NetworkTrackerClient: TrackerClient {
         return try udpAnnounce(url: url, request: request)
     }
 
-    func udpAnnounce(url: String, request: AnnounceRequest) throws -> AnnounceResponse {
+    /// Seeders/leechers/completed per info-hash from one tracker's scrape (BEP 48 over
+    /// HTTP, BEP 15 over UDP). Blocking.
+    public func scrape(url: String, infoHashes: [InfoHash]) throws -> [InfoHash: (seeders: Int, leechers: Int, completed: Int)] {
+        if url.hasPrefix("http://") || url.hasPrefix("https://") {
+            guard let scrapeURL = HTTPTracker.scrapeURL(url, infoHashes: infoHashes) else { throw TrackerTransportError.unsupportedScheme }
+            return try HTTPTracker.parseScrape(httpGet(scrapeURL))
+        }
+        guard url.hasPrefix("udp://") else { throw TrackerTransportError.unsupportedScheme }
+        let socket = try udpSocket(url)
+        defer { socket.close() }
+        var random = SystemRandomNumberGenerator()
+        let connectID = UInt32.random(in: .min ... .max, using: &random)
+        let connection = try exchange(socket, UDPTracker.connectRequest(transactionID: connectID)) { packet throws(TrackerError) in
+            try UDPTracker.parseConnect(packet, transactionID: connectID)
+        }
+        let scrapeID = UInt32.random(in: .min ... .max, using: &random)
+        let hashes = Array(infoHashes.prefix(74))
+        return try exchange(socket, UDPTracker.scrapeRequest(connectionID: connection, transactionID: scrapeID, infoHashes: hashes)) { packet throws(TrackerError) in
+            try UDPTracker.parseScrape(packet, transactionID: scrapeID, infoHashes: hashes)
+        }
+    }
+
+    func udpSocket(_ url: String) throws -> UDPSocket {
         let hostPort = url.dropFirst("udp://".count).split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
         guard let colon = hostPort.lastIndex(of: ":"), let port = UInt16(hostPort[hostPort.index(after: colon)...]) else {
             throw TrackerTransportError.unreachable("bad udp tracker address")
         }
         let host = String(hostPort[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let socket = try UDPSocket(host: host, port: port, bindAddress: bindAddress)
+        return try UDPSocket(host: host, port: port, bindAddress: bindAddress)
+    }
+
+    func udpAnnounce(url: String, request: AnnounceRequest) throws -> AnnounceResponse {
+        let socket = try udpSocket(url)
         defer { socket.close() }
         var random = SystemRandomNumberGenerator()
         let connectID = UInt32.random(in: .min ... .max, using: &random)

@@ -1,0 +1,94 @@
+import Catalog
+import Crypto
+import Foundation
+import HTTPClient
+import Logging
+import Persistence
+import TorrentEngine
+import API
+
+extension Configuration {
+    /// YTS then TheRARBG, each with its mirrors (one attempt per mirror: failover is the
+    /// retry), bound to the peer address like all torrent traffic.
+    func contentDirectories(logger: Logger) -> [any ContentDirectory] {
+        func client(budget: Double) -> HTTPClient {
+            var policy = HTTPClientPolicy()
+            policy.maxAttempts = 1
+            policy.options.connectTimeout = budget
+            policy.options.totalTimeout = budget
+            policy.options.maxBodyBytes = 4 << 20
+            return HTTPClient(policy: policy, logger: logger)
+        }
+        return [
+            YTSClient(primary: string("YTS_API_URL"), mirrors: ConfigValueParser.list(string("YTS_MIRRORS")),
+                      statusPage: string("YTS_STATUS_URL"), http: client(budget: 2), logger: logger),
+            TheRARBGClient(primary: string("THE_RARBG_API_URL"), mirrors: ConfigValueParser.list(string("THE_RARBG_MIRRORS")),
+                           http: client(budget: 4), logger: logger),
+        ]
+    }
+
+    func torrentFileFetcher(logger: Logger) -> TorrentFileFetcher {
+        var policy = HTTPClientPolicy()
+        policy.maxAttempts = 1
+        policy.options.connectTimeout = 5
+        policy.options.totalTimeout = 5
+        policy.options.maxBodyBytes = TorrentFileFetcher.maximumSize
+        return TorrentFileFetcher(http: HTTPClient(policy: policy, logger: logger), caches: ConfigValueParser.list(string("TORRENT_CACHES")))
+    }
+
+    func sourceDiscovery(database: AppDatabase, logger: Logger) -> SourceDiscovery? {
+        guard let cipher = fieldCipher else { return nil }
+        return SourceDiscovery(database: database, cipher: cipher, directories: contentDirectories(logger: logger), logger: logger)
+    }
+}
+
+/// Runs blocking work (directory searches, downloads, scrapes) on its own serial queue so a
+/// slow upstream never holds up the scheduler; a run still going makes the next one skip.
+final class BackgroundWorker: @unchecked Sendable {
+    private let queue: DispatchQueue
+    private var busy = false
+    private let lock = NSLock()
+
+    init(label: String) { queue = DispatchQueue(label: label) }
+
+    /// Starts `work` unless the previous run is still going.
+    func submit(_ work: @escaping @Sendable () -> Void) {
+        let start = lock.withLock { () -> Bool in
+            guard !busy else { return false }
+            busy = true
+            return true
+        }
+        guard start else { return }
+        queue.async { [self] in
+            work()
+            lock.withLock { busy = false }
+        }
+    }
+}
+
+/// On-demand search in the API: a movie without sources is searched (directories' fast
+/// queues) while the request waits up to its budget; the search finishes in the background.
+final class OnDemandSourceSearch: SourceSearching, @unchecked Sendable {
+    let discovery: SourceDiscovery
+    let database: AppDatabase
+    private var running: Set<Int> = []
+    private let lock = NSLock()
+
+    init(discovery: SourceDiscovery, database: AppDatabase) {
+        self.discovery = discovery
+        self.database = database
+    }
+
+    func searchIfNeeded(movieId: Int, budget: Double) {
+        guard let target = try? database.searchTarget(movieId: movieId) else { return }
+        let first = lock.withLock { running.insert(movieId).inserted }
+        guard first else { return }
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { [self] in
+            try? discovery.search(target, onDemand: true)
+            lock.withLock { _ = running.remove(movieId) }
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + budget)
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import GRDB
+
+/// A source found by a content directory, its identifying fields already encrypted.
+public struct DiscoveredSource: Sendable {
+    public var encryptedInfoHash: String
+    public var encryptedMagnet: String
+    public var encryptedURL: String?
+    public var quality: Int?
+    public var videoCodec: Int?
+    public var releaseType: Int?
+    public var size: Int64
+    public var seeders: Int?
+    public var leechers: Int?
+    public var provider: String
+    public var uploadedAt: Date?
+    public var streamingScore: Int
+
+    public init(encryptedInfoHash: String, encryptedMagnet: String, encryptedURL: String?, quality: Int?, videoCodec: Int?,
+                releaseType: Int?, size: Int64, seeders: Int?, leechers: Int?, provider: String, uploadedAt: Date?, streamingScore: Int) {
+        self.encryptedInfoHash = encryptedInfoHash
+        self.encryptedMagnet = encryptedMagnet
+        self.encryptedURL = encryptedURL
+        self.quality = quality
+        self.videoCodec = videoCodec
+        self.releaseType = releaseType
+        self.size = size
+        self.seeders = seeders
+        self.leechers = leechers
+        self.provider = provider
+        self.uploadedAt = uploadedAt
+        self.streamingScore = streamingScore
+    }
+}
+
+/// A movie the discovery job should search.
+public struct SearchTarget: Sendable, Equatable {
+    public var movieId: Int
+    public var imdbId: String
+    public var runtime: Int
+}
+
+/// A source whose .torrent is still missing.
+public struct MissingFile: Sendable {
+    public var id: Int
+    public var encryptedInfoHash: String
+    public var encryptedURL: String?
+    public var attempts: Int
+}
+
+/// A source due for a tracker scrape.
+public struct StatsTarget: Sendable {
+    public var id: Int
+    public var encryptedInfoHash: String
+    public var seeders: Int?
+    public var leechers: Int?
+    public var lastCheck: Date?
+    public var nextCheck: Date?
+    public var quality: Int?
+    public var videoCodec: Int?
+    public var releaseType: Int?
+    public var size: Int64
+}
+
+extension AppDatabase {
+    /// The next movie to search: never searched first, then due for a re-search; most
+    /// popular first. Only movies with an IMDb id (directories match on it).
+    public func nextSearchTarget(now: Date) throws -> SearchTarget? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT id, imdbId, runtime FROM movie WHERE imdbId IS NOT NULL AND imdbId != '' AND nextSourceSearchAt <= ?
+                ORDER BY contentDirectoriesSearched = '[]' DESC, popularity DESC, id LIMIT 1
+                """, arguments: [now]).map { SearchTarget(movieId: $0["id"], imdbId: $0["imdbId"], runtime: $0["runtime"]) }
+        }
+    }
+
+    /// The movie's search target by id (on-demand search).
+    public func searchTarget(movieId: Int) throws -> SearchTarget? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, imdbId, runtime FROM movie WHERE id = ? AND imdbId IS NOT NULL AND imdbId != ''",
+                             arguments: [movieId]).map { SearchTarget(movieId: $0["id"], imdbId: $0["imdbId"], runtime: $0["runtime"]) }
+        }
+    }
+
+    /// Saves what a search found in one transaction: new sources are inserted, known ones
+    /// (same deterministic hash) get fresh seeders/leechers/score; the movie records which
+    /// directories answered, when to search again, and a trailer if it had none. Returns the
+    /// number of new sources.
+    @discardableResult
+    public func saveSearch(movieId: Int, sources: [DiscoveredSource], directories: [String], trailer: String?,
+                           nextSearchAt: Date, now: Date) throws -> Int {
+        try writer.write { db in
+            var added = 0
+            for source in sources {
+                let existing = try Int.fetchOne(db, sql: "SELECT id FROM movie_source WHERE movieId = ? AND ih = ?",
+                                                arguments: [movieId, source.encryptedInfoHash])
+                if let existing {
+                    try db.execute(sql: """
+                        UPDATE movie_source SET broadcasters = COALESCE(?, broadcasters), watchers = COALESCE(?, watchers),
+                            streamingScore = ?, updatedAt = ? WHERE id = ?
+                        """, arguments: [source.seeders, source.leechers, source.streamingScore, now, existing])
+                    continue
+                }
+                try db.execute(sql: """
+                    INSERT INTO movie_source (movieId, ih, ml, u, quality, size, videoCodec, broadcasters, watchers, source, sourceType,
+                        sourceUploadedAt, streamingScore, nextStatsCheckAt, nextFileAttemptAt, createdAt, updatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [movieId, source.encryptedInfoHash, source.encryptedMagnet, source.encryptedURL, source.quality, source.size,
+                                     source.videoCodec, source.seeders, source.leechers, source.provider, source.releaseType,
+                                     source.uploadedAt, source.streamingScore, now, now, now, now])
+                added += 1
+            }
+            let searched = try String.fetchOne(db, sql: "SELECT contentDirectoriesSearched FROM movie WHERE id = ?", arguments: [movieId]) ?? "[]"
+            var list = (try? JSONDecoder().decode([String].self, from: Data(searched.utf8))) ?? []
+            for directory in directories where !list.contains(directory) { list.append(directory) }
+            let encoded = String(decoding: (try? JSONEncoder().encode(list)) ?? Data("[]".utf8), as: UTF8.self)
+            try db.execute(sql: """
+                UPDATE movie SET contentDirectoriesSearched = ?, nextSourceSearchAt = ?,
+                    trailer = CASE WHEN (trailer IS NULL OR trailer = '') AND ? IS NOT NULL THEN ? ELSE trailer END, updatedAt = ?
+                WHERE id = ?
+                """, arguments: [encoded, nextSearchAt, trailer, trailer, now, movieId])
+            return added
+        }
+    }
+
+    /// Sources still without a .torrent whose next attempt is due, most promising first
+    /// (seeders, then quality); 3D sources are skipped.
+    public func sourcesMissingFiles(now: Date, limit: Int) throws -> [MissingFile] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, ih, u, fileAttempts FROM movie_source
+                WHERE file IS NULL AND (quality IS NULL OR quality != 6) AND COALESCE(nextFileAttemptAt, createdAt) <= ?
+                ORDER BY COALESCE(broadcasters, 0) > 0 DESC, streamingScore DESC, id LIMIT ?
+                """, arguments: [now, limit]).map { MissingFile(id: $0["id"], encryptedInfoHash: $0["ih"], encryptedURL: $0["u"], attempts: $0["fileAttempts"]) }
+        }
+    }
+
+    /// A failed .torrent fetch: the next attempt waits longer each time.
+    public func fileAttemptFailed(id: Int, nextAttemptAt: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE movie_source SET fileAttempts = fileAttempts + 1, nextFileAttemptAt = ? WHERE id = ?",
+                           arguments: [nextAttemptAt, id])
+        }
+    }
+
+    /// Stores a fetched (verified) .torrent and drops the direct URL (reference §3.6).
+    public func storeFetchedTorrent(id: Int, encryptedFile: Data, now: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE movie_source SET file = ?, u = NULL, updatedAt = ? WHERE id = ? AND file IS NULL",
+                           arguments: [encryptedFile, now, id])
+        }
+    }
+
+    /// Up to `limit` sources due for a tracker scrape, oldest first.
+    public func sourcesDueForStats(now: Date, limit: Int) throws -> [StatsTarget] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, ih, broadcasters, watchers, lastStatsCheck, nextStatsCheckAt, quality, videoCodec, sourceType, size
+                FROM movie_source WHERE nextStatsCheckAt <= ? ORDER BY nextStatsCheckAt LIMIT ?
+                """, arguments: [now, limit]).map { row in
+                StatsTarget(id: row["id"], encryptedInfoHash: row["ih"], seeders: row["broadcasters"], leechers: row["watchers"],
+                            lastCheck: row["lastStatsCheck"], nextCheck: row["nextStatsCheckAt"], quality: row["quality"],
+                            videoCodec: row["videoCodec"], releaseType: row["sourceType"], size: row["size"])
+            }
+        }
+    }
+
+    /// Records a scrape (or a failed one: counts unchanged, next check still moved on).
+    public func saveStats(id: Int, seeders: Int?, leechers: Int?, streamingScore: Int?, nextCheck: Date, now: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                UPDATE movie_source SET broadcasters = COALESCE(?, broadcasters), watchers = COALESCE(?, watchers),
+                    streamingScore = COALESCE(?, streamingScore), lastStatsCheck = ?, nextStatsCheckAt = ?, updatedAt = ? WHERE id = ?
+                """, arguments: [seeders, leechers, streamingScore, now, nextCheck, now, id])
+        }
+    }
+}
