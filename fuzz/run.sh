@@ -24,8 +24,9 @@ for f in "$repo"/Sources/Bencode/*.swift "$repo"/Sources/BitTorrentCore/*.swift 
     sed -e '/^import Bencode$/d' -e '/^import BitTorrentCore$/d' "$f" >"$out/torrent-src/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
 build torrent "$out"/torrent-src/*.swift "$repo/fuzz/FuzzTorrent.swift"
+build sources "$repo"/Sources/SourceLogic/*.swift "$repo/fuzz/FuzzSources.swift"
 
-for target in jwt web torrent; do
+for target in jwt web torrent sources; do
     mkdir -p "$repo/fuzz/corpus/$target" "$out/corpus-$target"
     (cd "$out" && ./"fuzz-$target" -max_total_time="$seconds" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
         "$out/corpus-$target" "$repo/fuzz/corpus/$target" 2>&1 | tail -n 3)

@@ -91,12 +91,12 @@ struct TorrentFileJob: Sendable {
         let result = fetcher.fetch(infoHash: hash, directURL: url) { bytes in
             (try? Metainfo.parse(bytes, sha1: Digest.sha1))?.infoHash.hex == hash.lowercased()
         }
-        for origin in result?.rejected ?? [] {
+        for origin in result.rejected {
             logger.warning("torrent file rejected", metadata: ["event": "torrent_file_rejected", "source": "\(source.id)", "origin": "\(origin)", "reason": "info_hash_mismatch"])
         }
-        if let result {
-            try database.storeFetchedTorrent(id: source.id, encryptedFile: Data(cipher.encrypt(result.bytes)), now: now)
-            logger.info("torrent file stored", metadata: ["event": "torrent_file_stored", "source": "\(source.id)", "origin": "\(result.origin)"])
+        if let found = result.found {
+            try database.storeFetchedTorrent(id: source.id, encryptedFile: Data(cipher.encrypt(found.bytes)), now: now)
+            logger.info("torrent file stored", metadata: ["event": "torrent_file_stored", "source": "\(source.id)", "origin": "\(found.origin)"])
         } else {
             let wait = min(86400, 600 * pow(2, Double(min(source.attempts, 10))))
             try database.fileAttemptFailed(id: source.id, nextAttemptAt: now.addingTimeInterval(wait))

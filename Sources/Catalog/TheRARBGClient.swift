@@ -91,7 +91,13 @@ public final class TheRARBGClient: ContentDirectory, @unchecked Sendable {
                 if let dict = entry as? [String: Any], dict["error"] == nil || dict["error"] is NSNull { return dict["url"] as? String ?? dict["tracker"] as? String }
                 return nil
             }
-            let uploaded = (post["added"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue) }
+            // `added` is often 0 in real answers; `timestamp` (ISO 8601) is the upload time then.
+            var uploaded = (post["added"] as? NSNumber).flatMap { $0.doubleValue > 0 ? Date(timeIntervalSince1970: $0.doubleValue) : nil }
+            if uploaded == nil, let stamp = post["timestamp"] as? String {
+                let formatter = ISO8601DateFormatter()
+                formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+                uploaded = formatter.date(from: stamp) ?? ISO8601DateFormatter().date(from: stamp)
+            }
             sources.append(DirectorySource(infoHash: hash, name: String(name.prefix(300)), provider: "TheRARBG", trackers: trackers, info: info,
                                            size: (post["size"] as? NSNumber)?.int64Value ?? 0,
                                            seeders: post["seeders"] as? Int, leechers: post["leechers"] as? Int, uploadedAt: uploaded))

@@ -19,7 +19,7 @@ public struct TorrentFileFetcher: Sendable {
 
     /// The first body whose `verify` passes (the info-hash check), trying the directory's URL
     /// and then each cache; the origins that answered with a wrong file are reported.
-    public func fetch(infoHash: String, directURL: String?, verify: ([UInt8]) -> Bool) -> (origin: String, bytes: [UInt8], rejected: [String])? {
+    public func fetch(infoHash: String, directURL: String?, verify: ([UInt8]) -> Bool) -> (found: (origin: String, bytes: [UInt8])?, rejected: [String]) {
         var urls: [(String, String)] = []
         if let directURL, directURL.hasPrefix("http") { urls.append(("directory", directURL)) }
         for template in caches where !template.isEmpty {
@@ -30,9 +30,9 @@ public struct TorrentFileFetcher: Sendable {
         for (origin, url) in urls {
             guard let response = try? http.get(url, budget: 5), (200..<300).contains(response.status),
                   response.body.count <= Self.maximumSize, response.body.first == UInt8(ascii: "d") else { continue }
-            if verify(response.body) { return (origin, response.body, rejected) }
+            if verify(response.body) { return ((origin, response.body), rejected) }
             rejected.append(origin)
         }
-        return nil
+        return (nil, rejected)
     }
 }

@@ -154,10 +154,12 @@ public final class YTSClient: ContentDirectory, @unchecked Sendable {
         let section = String(html[sectionStart..<sectionEnd])
         var seen = Set<String>()
         var bases: [String] = []
-        let regex = try! NSRegularExpression(pattern: #"href\s*=\s*["'](https?://[^"'/]+)"#, options: .caseInsensitive)
+        // The whole link (scheme, host, port and any path prefix), without query or trailing slash.
+        let regex = try! NSRegularExpression(pattern: #"href\s*=\s*["'](https?://[^"'?#\s]+)"#, options: .caseInsensitive)
         for match in regex.matches(in: section, range: NSRange(section.startIndex..., in: section)) {
             guard let range = Range(match.range(at: 1), in: section) else { continue }
-            let base = section[range].lowercased()
+            var base = String(section[range])
+            while base.hasSuffix("/") { base.removeLast() }
             if seen.insert(base).inserted { bases.append(base) }
         }
         return bases

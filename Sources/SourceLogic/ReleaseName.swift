@@ -54,22 +54,24 @@ public enum ReleaseNameParser {
             info.season = Int(match[1])
         }
 
-        if take(&text, #"3d|h-?sbs|h-?ou|half-?sbs"#) != nil { info.is3D = true }
+        if take(&text, #"bd3d|3d|h-?sbs|h-?ou|half-?sbs|sbs"#) != nil { info.is3D = true }
 
         let audio: [(String, String)] = [
-            (#"truehd"#, "TRUEHD"), (#"atmos"#, "ATMOS"), (#"dts-?hd(?: ?ma)?|dts-?x"#, "DTS-HD"), (#"dts"#, "DTS"),
-            (#"ddp ?\d?(?: \d)?|dd\+ ?\d?(?: \d)?|e-?ac-?3"#, "EAC3"), (#"ac-?3|dd ?\d(?: \d)?|dolby digital"#, "AC3"),
+            (#"truehd"#, "TRUEHD"), (#"atmos"#, "ATMOS"), (#"dts[- ]?hd(?: ?ma(?:sters?)?)?|dts-?x"#, "DTS-HD"), (#"dts"#, "DTS"),
+            (#"ddp|dd\+|e-?ac-?3"#, "EAC3"), (#"ac-?3|dd|dolby digital"#, "AC3"),
             (#"aac ?\d?(?: \d)?"#, "AAC"), (#"flac"#, "FLAC"), (#"mp3"#, "MP3"), (#"opus"#, "OPUS"), (#"l?pcm"#, "PCM"),
         ]
+        // DDPA: Dolby Digital Plus with Atmos.
+        if take(&text, #"ddpa(?: ?[1-9](?: [0-9])?)?"#) != nil { info.audio += ["EAC3", "ATMOS"] }
         // Channel layouts stick to the codec (`TrueHD7.1`, `AAC2.0`, `DTS-HD MA 5.1`).
-        for (pattern, codec) in audio where take(&text, "(?:" + pattern + ")(?: ?[1-9](?: [0-9])?)?") != nil {
+        for (pattern, codec) in audio where take(&text, "(?:" + pattern + ")(?: ?[1-9](?: ?[0-9])?)?") != nil {
             info.audio.append(codec)
         }
 
         let types: [(String, ReleaseInfo.ReleaseType)] = [
-            (#"web-?dl|web-?rip|web|amzn|nf|itunes|dsnp|hmax|atvp|hulu"#, .web),
-            (#"blu-?ray|bd-?rip|br-?rip|bd-?remux|remux|bd25|bd50|bdr"#, .bluray),
-            (#"hdtv|hd-?rip|pdtv|sdtv|tvrip"#, .hdtv), (#"dvd-?rip|dvd-?r|dvd-?scr|dvd\d?|r5"#, .dvd),
+            (#"web[- ]?dl|web[- ]?rip|web|amzn|nf|netflix|itunes|dsnp|hmax|atvp|hulu"#, .web),
+            (#"blu[- ]?ray|bd-?rip|br-?rip|bd-?remux|bd25|bd50|bdr|bd"#, .bluray),
+            (#"a?hdtv(?:mux)?|hd-?rip|pdtv|sdtv|tvrip"#, .hdtv), (#"dvd-?rip|dvd-?r|dvd-?scr|dvd\d?|r5"#, .dvd),
             (#"hd-?cam|cam-?rip|cam"#, .cam), (#"hd-?ts|ts-?rip|telesync|ts|hd-?tc|telecine|tc"#, .ts),
         ]
         for (pattern, type) in types where take(&text, pattern) != nil {
@@ -77,7 +79,7 @@ public enum ReleaseNameParser {
             break
         }
 
-        let tenBit = take(&text, #"10-?bit|hi10p?|10bits"#) != nil
+        let tenBit = take(&text, #"10[- ]?bits?|hi10p?"#) != nil
         let codecs: [(String, ReleaseInfo.VideoCodec, ReleaseInfo.VideoCodec)] = [
             (#"x265|h ?265|hevc"#, .x265, .x265_10bit), (#"x264|h ?264|avc"#, .x264, .x264_10bit),
             (#"av1"#, .av1, .av1_10bit), (#"xvid|divx"#, .xvid, .xvid), (#"vp9"#, .vp9, .vp9), (#"vp8"#, .vp8, .vp8),
@@ -89,9 +91,10 @@ public enum ReleaseNameParser {
         }
 
         // Resolution after audio and type, so `dts-hd`, `hd-ts` or `hd-cam` never read as HD.
+        // Explicit resolutions win over words (`UHD BluRay 1080p` is FHD).
         let qualities: [(String, ReleaseInfo.Quality)] = [
-            (#"4320p|8k"#, .uhd8), (#"2160p|4k|uhd"#, .uhd), (#"1440p|2k"#, .qhd), (#"1080[pi]|fhd|full hd"#, .fhd),
-            (#"720p|hd"#, .hd), (#"480[pi]|360p|576[pi]|sd"#, .sd),
+            (#"4320p"#, .uhd8), (#"2160p"#, .uhd), (#"1440p"#, .qhd), (#"1080[pi]"#, .fhd), (#"720p"#, .hd), (#"480[pi]|360p|576[pi]"#, .sd),
+            (#"8k"#, .uhd8), (#"4k|uhd"#, .uhd), (#"2k"#, .qhd), (#"fhd|full hd"#, .fhd), (#"hd"#, .hd), (#"sd"#, .sd),
         ]
         for (pattern, quality) in qualities where take(&text, pattern) != nil {
             info.quality = quality
@@ -112,6 +115,9 @@ public enum ReleaseNameParser {
         // The year: the last plausible one left (a title may itself contain a year).
         let years = matches(text, #"(19[2-9]\d|20[0-4]\d)"#)
         info.year = years.last.flatMap { Int($0[1]) }
+
+        // 3D is a quality of its own in the database's list.
+        if info.is3D { info.quality = .threeD }
 
         // A bare resolution number as a last resort (specificity 40 in the reference).
         if info.quality == nil {
