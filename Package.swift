@@ -69,7 +69,7 @@ let package = Package(
 
         // L2
         .target(name: "API", dependencies: [
-            "WebCore", "Domain", "Crypto", "Persistence", "Catalog", "BitTorrentCore",
+            "WebCore", "Domain", "Crypto", "Persistence", "Catalog", "BitTorrentCore", "SourceLogic",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         .target(name: "StreamServer", dependencies: [

@@ -3,6 +3,7 @@ import Crypto
 import Domain
 import Foundation
 import Persistence
+import SourceLogic
 import WebCore
 
 /// Watch Now and manual sources:
@@ -75,7 +76,19 @@ struct StreamKeyRoutes {
         guard try database.sourceCount(movieId: movie.id) > 0 else {
             throw APIError.handler(status: 404, message: "No sources available for this movie")
         }
-        let streamable = try database.streamableSources(movieId: movie.id)
+        var streamable = try database.streamableSources(movieId: movie.id)
+        // `hevc=true`: the client decodes HEVC (a TV, Safari), so HEVC sources compete on
+        // equal terms (the stored score assumes a browser that cannot).
+        if request.query["hevc"] == "true" {
+            func rank(_ source: StreamableSource) -> Int {
+                StreamingScore.score(.init(quality: source.quality.flatMap(ReleaseInfo.Quality.init(rawValue:)),
+                                           codec: source.videoCodec.flatMap(ReleaseInfo.VideoCodec.init(rawValue:)),
+                                           releaseType: source.releaseType.flatMap(ReleaseInfo.ReleaseType.init(rawValue:)),
+                                           size: Int64(source.size), seeders: source.broadcasters, leechers: source.watchers),
+                                     hevcPlayable: true)
+            }
+            streamable.sort { ($0.hasFile ? 1 : 0, rank($0)) > ($1.hasFile ? 1 : 0, rank($1)) }
+        }
         let chosen = quality == "auto" ? streamable.first
             : (streamable.first { $0.quality?.lowercased() == quality.lowercased() } ?? streamable.first)
         guard let source = chosen else {

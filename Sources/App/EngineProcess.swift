@@ -112,7 +112,8 @@ public enum EngineProcess {
                     searches.submit { _ = try? discovery.searchNext() }
                 })
                 let files = BackgroundWorker(label: "torrent-files")
-                let fileJob = TorrentFileJob(database: database, cipher: cipher, fetcher: configuration.torrentFileFetcher(logger: logger), logger: logger)
+                let fileJob = TorrentFileJob(database: database, cipher: cipher, fetcher: configuration.torrentFileFetcher(logger: logger), logger: logger,
+                                             peers: { magnet in try? engine.fetchMetadata(magnet: magnet, timeout: 60).wait() })
                 jobs.append(ScheduledJob(name: "torrent-files", interval: 0.2) {
                     files.submit { _ = try? fileJob.fetchNext() }
                 })

@@ -79,6 +79,8 @@ struct TorrentFileJob: Sendable {
     let cipher: FieldCipher
     let fetcher: TorrentFileFetcher
     let logger: Logger
+    /// In the engine: metadata from peers (BEP 9) when the directory and the caches fail.
+    var peers: (@Sendable (Magnet) -> [UInt8]?)? = nil
 
     @discardableResult
     func fetchNext(now: Date = Date()) throws -> Bool {
@@ -94,7 +96,13 @@ struct TorrentFileJob: Sendable {
         for origin in result.rejected {
             logger.warning("torrent file rejected", metadata: ["event": "torrent_file_rejected", "source": "\(source.id)", "origin": "\(origin)", "reason": "info_hash_mismatch"])
         }
-        if let found = result.found {
+        var found = result.found
+        if found == nil, let peers, let magnetText = try? database.sourceMagnet(id: source.id).flatMap({ try? cipher.decryptString($0) }),
+           let magnet = try? Magnet.parse(magnetText), let bytes = peers(magnet),
+           (try? Metainfo.parse(bytes, sha1: Digest.sha1))?.infoHash.hex == hash.lowercased() {
+            found = ("peers", bytes)
+        }
+        if let found {
             try database.storeFetchedTorrent(id: source.id, encryptedFile: Data(cipher.encrypt(found.bytes)), now: now)
             logger.info("torrent file stored", metadata: ["event": "torrent_file_stored", "source": "\(source.id)", "origin": "\(found.origin)"])
         } else {

@@ -135,6 +135,11 @@ extension AppDatabase {
         }
     }
 
+    /// A source's encrypted magnet link.
+    public func sourceMagnet(id: Int) throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT ml FROM movie_source WHERE id = ?", arguments: [id]) }
+    }
+
     /// A failed .torrent fetch: the next attempt waits longer each time.
     public func fileAttemptFailed(id: Int, nextAttemptAt: Date) throws {
         try writer.write { db in

@@ -10,6 +10,9 @@ public struct StreamableSource: Sendable, Equatable {
     public var broadcasters: Int?
     public var watchers: Int?
     public var streamingScore: Int
+    public var releaseType: String?
+    /// Whether its .torrent is stored (it starts at once).
+    public var hasFile: Bool
 }
 
 extension AppDatabase {
@@ -38,14 +41,16 @@ extension AppDatabase {
     public func streamableSources(movieId: Int) throws -> [StreamableSource] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, quality, size, videoCodec, broadcasters, watchers, streamingScore FROM movie_source
+                SELECT id, quality, size, videoCodec, broadcasters, watchers, streamingScore, sourceType, file IS NOT NULL AS hasFile FROM movie_source
                 WHERE movieId = ? ORDER BY file IS NOT NULL DESC, streamingScore DESC, size DESC, id DESC
                 """, arguments: [movieId]).map { row in
                 let quality: Int? = row["quality"]
                 let codec: Int? = row["videoCodec"]
                 return StreamableSource(id: row["id"], quality: quality.flatMap { Self.qualities.indices.contains($0) ? Self.qualities[$0] : nil },
                                         size: row["size"], videoCodec: codec.flatMap { Self.videoCodecs.indices.contains($0) ? Self.videoCodecs[$0] : nil },
-                                        broadcasters: row["broadcasters"], watchers: row["watchers"], streamingScore: row["streamingScore"])
+                                        broadcasters: row["broadcasters"], watchers: row["watchers"], streamingScore: row["streamingScore"],
+                                        releaseType: (row["sourceType"] as Int?).flatMap { Self.releaseTypes.indices.contains($0) ? Self.releaseTypes[$0] : nil },
+                                        hasFile: row["hasFile"])
             }
         }
     }

@@ -154,6 +154,23 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// Metadata only (the .torrent job's last resort after the directory and the caches):
+    /// fetches the info dictionary from peers (BEP 9) and returns the .torrent bytes without
+    /// starting a download. Fails after `timeout` seconds.
+    public func fetchMetadata(magnet: Magnet, timeout: Double) -> EventLoopFuture<[UInt8]> {
+        loop.flatSubmit { [self] in
+            guard swarmsByHash[magnet.infoHash] == nil else { return loop.makeFailedFuture(MetadataError.busy) }
+            let fetch = MetadataFetch(sourceId: -1, magnet: magnet, engine: self)
+            swarmsByHash[magnet.infoHash] = fetch
+            fetch.start()
+            let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { fetch.finish(.failure(MetadataError.timeout)) }
+            return fetch.promise.futureResult.always { [self] _ in
+                timer.cancel()
+                if swarmsByHash[magnet.infoHash] === fetch { swarmsByHash[magnet.infoHash] = nil }
+            }.map(\.torrentFile)
+        }
+    }
+
     /// Opens a torrent from any thread.
     public func openTorrent(sourceId: Int, metainfo: Metainfo, resume: [UInt8]?) -> EventLoopFuture<Torrent> {
         loop.submit { self.open(sourceId: sourceId, metainfo: metainfo, resume: resume) }
@@ -262,4 +279,6 @@ public final class Engine: @unchecked Sendable {
 /// Metadata could not be fetched for a magnet.
 public enum MetadataError: Error, Equatable, Sendable {
     case timeout
+    /// The info-hash is already being fetched or downloaded.
+    case busy
 }

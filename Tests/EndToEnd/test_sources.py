@@ -205,3 +205,43 @@ def test_tracker_stats_come_from_a_real_tracker(source_stack, tmp_path):
             seeder.stop()
     finally:
         tracker.stop()
+
+
+def test_background_jobs_fetch_a_magnets_torrent_from_peers_when_the_caches_fail(directories, tmp_path):
+    """With background tasks on, the .torrent job tries the caches (404 here), then asks
+    peers through the engine (BEP 9); the verified file is stored, no download started."""
+    media = swarm.make_media(REPO / ".build" / "test-media")
+    tracker = swarm.Tracker(tmp_path / "tracker")
+    base = directories.base
+    stack = None
+    try:
+        _, infohash = swarm.make_torrent(media, [tracker.http_url], 128, tmp_path / "bep9.torrent")
+        tracker.add_hash(infohash)
+        seeder = swarm.Seeder(tmp_path / "bep9.torrent", media.parent, swarm.fresh_address())
+        os.chmod(tmp_path, 0o755)
+        stack = Stack(tmp_path / "data", TMDB_API_URL=f"{base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
+                      YTS_API_URL=f"{base}/yts-a", YTS_MIRRORS="", YTS_STATUS_URL="", THE_RARBG_API_URL=f"{base}/therarbg",
+                      THE_RARBG_MIRRORS="", TORRENT_CACHES=f"{base}/itorrents/torrent/{{HASH}}.torrent", SCRAPE_TRACKERS="")
+        stack.start()
+        jar = requests.Session()
+        r, sid = stack.login(*stack.admin, session=jar)
+        h = {"X-Session-Id": sid}
+        assert jar.get(stack.url("/api/movies/240"), headers=h, verify=False, timeout=15).status_code == 200
+        magnet = swarm.magnet(infohash, [tracker.http_url], name="bep9.mp4")
+        added = jar.post(stack.url("/api/admin/movies/240/sources"), headers=h, verify=False, timeout=15, json={"magnet": magnet})
+        assert added.status_code == 201 and added.json()["hasDataFile"] is False
+        source = added.json()["id"]
+
+        def has_file():
+            listed = jar.get(stack.url("/api/movies/240?includeSources=true"), headers=h, verify=False, timeout=15).json()["sources"]
+            return any(s["id"] == source and s["hasDataFile"] for s in listed)
+        assert wait_until(has_file, 60, interval=0.5)
+        log = (stack.data_dir / "logs/engine.log").read_text()
+        assert "event=torrent_file_stored" in log and "origin=peers" in log
+        torrents = jar.get(stack.url("/api/admin/torrents"), headers=h, verify=False, timeout=15).json()
+        assert all(t["sourceId"] != source for t in torrents), "metadata only: no download was started"
+        seeder.stop()
+    finally:
+        if stack:
+            stack.stop()
+        tracker.stop()
