@@ -115,7 +115,8 @@ let package = Package(
             "FastCGI", "WebCore", "CFastCGI", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TorrentEngineTests", dependencies: ["TorrentEngine", "BitTorrentCore", "Bencode", "Crypto"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Domain"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Domain", "HTTPClient", "SourceLogic",
+                                                        .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory", "WebCore"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "APITests", dependencies: [

@@ -160,7 +160,7 @@ public final class YTSClient: ContentDirectory, @unchecked Sendable {
             guard let range = Range(match.range(at: 1), in: section) else { continue }
             var base = String(section[range])
             while base.hasSuffix("/") { base.removeLast() }
-            if seen.insert(base).inserted { bases.append(base) }
+            if seen.insert(base.lowercased()).inserted { bases.append(base) }
         }
         return bases
     }
