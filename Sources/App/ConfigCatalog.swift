@@ -58,7 +58,7 @@ public enum ConfigCatalog {
         .init("YTS_STATUS_URL", "https://yifystatus.com/", service: "YTS", "Status page listing official YTS mirrors (empty: no discovery)"),
         .init("THE_RARBG_API_URL", "https://therarbg.to", .url, service: "THE_RARBG", "TheRARBG base URL"),
         .init("THE_RARBG_MIRRORS", "https://therar.site", .list, service: "THE_RARBG", "TheRARBG mirrors tried after THE_RARBG_API_URL"),
-        .init("TORRENT_CACHES", "https://itorrents.org/torrent/{HASH}.torrent,https://torrage.info/torrent/{HASH}.torrent", .list, service: "SOURCE", ".torrent caches ({HASH}/{hash}: the info-hash)"),
+        .init("TORRENT_CACHES", "https://itorrents.org/torrent/{HASH}.torrent,torrage+https://torrage.info", .list, service: "SOURCE", ".torrent caches: URL templates ({HASH}/{hash}: the info-hash) or torrage+<base> for torrage's two-step download"),
         .init("SCRAPE_TRACKERS", "udp://tracker.opentrackr.org:1337/announce,udp://tracker.openbittorrent.com:80/announce,udp://tracker.openbittorrent.com:6969/announce", .list, service: "SOURCE", "Trackers scraped for seeders/leechers"),
         // VPN
         .init("DISABLE_VPN_CHECK", "false", .bool, service: "VPN", "Skip the VPN check (torrent traffic is then unprotected)"),

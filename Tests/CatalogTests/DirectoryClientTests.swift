@@ -87,3 +87,27 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
         #expect(transport.asked.contains { $0.hasPrefix("http://host:8080/yts-f/api/v2/list_movies.json") })
     }
 }
+
+@Suite struct TorrentFileFetcherTests {
+    @Test func torrageTokensDecode() {
+        // torrage hides the download token: letters shifted by 12, then reversed.
+        #expect(TorrentFileFetcher.decodeTorrageToken("fedc90_LKJ-onM") == "Abc-XYZ_09qrst")
+    }
+
+    @Test func triesTheDirectoryThenTheCachesUntilTheHashMatches() {
+        let transport = ScriptedTransport()
+        let good = HTTPResponse(status: 200, headers: [], body: Array("d4:infod6:lengthi1eee".utf8))
+        let wrong = HTTPResponse(status: 200, headers: [], body: Array("d3:bad0:e".utf8))
+        transport.answers = [("https://dir", .success(wrong)), ("https://one", .success(HTTPResponse(status: 404, headers: [], body: []))),
+                             ("https://tor/torrent.php", .success(HTTPResponse(status: 200, headers: [], body: Array("x getTTL(\"fedc90_LKJ-onM\") y".utf8)))),
+                             ("https://tor/download.php?h=ab&ttl=Abc", .success(good))]
+        var policy = HTTPClientPolicy()
+        policy.maxAttempts = 1
+        let fetcher = TorrentFileFetcher(http: HTTPClient(policy: policy, transport: transport, logger: Logger(label: "t")),
+                                         caches: ["https://one/{HASH}.torrent", "torrage+https://tor"])
+        let result = fetcher.fetch(infoHash: "AB", directURL: "https://dir/x") { $0 == good.body }
+        #expect(result.found?.origin == "tor" && result.found?.bytes == good.body)
+        #expect(result.rejected == ["directory"])
+        #expect(transport.asked.contains { $0.hasPrefix("https://one/AB.torrent") })
+    }
+}
