@@ -67,6 +67,31 @@ struct AdminRoutes {
         routes.on("POST", "/api/config/:service/restart", limit: 1, access: .admin) { try restart($0) }
         routes.on("GET", "/api/admin/audit", limit: 5, access: .admin) { try auditLog($0) }
         routes.on("GET", "/api/admin/torrents", limit: 5, access: .admin) { _ in try torrents() }
+        routes.on("GET", "/api/admin/jobs", limit: 5, access: .admin) { _ in try jobs() }
+        routes.on("POST", "/api/admin/jobs/:name/run", limit: 2, access: .admin) { try runJob($0) }
+    }
+
+    /// Each background job's state (runs, failures, success rate, last duration/items/error,
+    /// seconds to the next run).
+    func jobs() throws -> Response {
+        guard let engine = environment.engine, let json = try? engine.jobsJSON() else {
+            throw APIError.handler(status: 503, message: "The streaming engine is not running")
+        }
+        return .json(bytes: json)
+    }
+
+    /// Runs a job now (the engine is woken by datagram); 404 for an unknown job.
+    func runJob(_ request: Request) throws -> Response {
+        let name = request.parameter("name") ?? ""
+        guard let engine = environment.engine, let json = try? engine.jobsJSON(),
+              let list = try? JSONSerialization.jsonObject(with: Data(json)) as? [[String: Any]] else {
+            throw APIError.handler(status: 503, message: "The streaming engine is not running")
+        }
+        guard list.contains(where: { $0["name"] as? String == name }) else { throw APIError.handler(status: 404, message: "No such job") }
+        environment.engineWaker?.wake(name)
+        auth.event(.configurationChange, .info, "Admin ran job \(name)", email: request.identity?.email, request: request,
+                   extra: ["job": .string(name)])
+        return .json(["queued": name], status: 202)
     }
 
     /// The engine's open torrents (name, size, progress, speeds, peers, streams, errors).

@@ -51,6 +51,8 @@ public protocol EngineInspecting: Sendable {
     /// The open torrents as a JSON array (name, size, progress, speeds, peers, streams).
     /// Throws when the engine does not answer.
     func torrentsJSON() throws -> [UInt8]
+    /// The background jobs as a JSON array (state, counts, last outcome, next run).
+    func jobsJSON() throws -> [UInt8]
 }
 
 /// Wakes an engine job at once (a datagram to the engine; it also polls, so this only

@@ -43,7 +43,8 @@ public enum EngineProcess {
                             progress: DatabaseProgressSink(database: database, logger: logger), logger: logger)
         await engine.start()
         let torrents = SourceTorrents(database: database, cipher: configuration.fieldCipher, engine: engine)
-        let streams = StreamRoutes(database: database, torrents: torrents, pool: pool,
+        let jobLedger = JobLedger()
+        let streams = StreamRoutes(database: database, torrents: torrents, pool: pool, jobs: jobLedger,
                                    keySecret: configuration.string("STREAM_TOKEN_SECRET"),
                                    startTimeout: Double(max(1, configuration.seconds("STREAM_START_TIMEOUT"))), logger: logger)
         let server = try await StreamHTTPServer.start(
@@ -61,12 +62,14 @@ public enum EngineProcess {
             },
             // Watch Now intents: the torrent starts before the player's first request. The API
             // wakes this job by datagram; the poll only catches wake-ups lost while restarting.
-            ScheduledJob(name: "stream-intents", interval: 5) {
-                for sourceId in Set(try database.consumeStreamIntents(now: Date())) {
+            .counting(name: "stream-intents", interval: 5) {
+                let sources = Set(try database.consumeStreamIntents(now: Date()))
+                for sourceId in sources {
                     torrents.open(sourceId: sourceId, pool: pool).whenFailure { error in
                         logger.warning("intent not started", metadata: ["event": "intent_failed", "source": "\(sourceId)", "error": "\(error)"])
                     }
                 }
+                return sources.count
             },
             // STORAGE_THRESHOLD: least recently watched downloads no stream reads are evicted.
             ScheduledJob(name: "storage-quota", interval: 5) {
@@ -80,6 +83,8 @@ public enum EngineProcess {
                 let audit = try database.deleteAudit(before: now.addingTimeInterval(-retentionDays * 86400))
                 try database.deleteExpiredResponses(now: now)
                 try database.deleteExpiredStreamingKeys(now: now)
+                try database.trimJobRuns(keepPerJob: 200)
+                try database.vacuumIfWorthwhile()
                 logger.info("cleanup done", metadata: ["event": "cleanup", "sessions": "\(sessions)", "audit_rows": "\(audit)"])
             },
         ]
@@ -93,8 +98,9 @@ public enum EngineProcess {
                 logger.info("lists refreshed", metadata: ["event": "list_refresh", "titles": "\(count)"])
             })
             let greedy = configuration.string("EPISODE_SYNC_MODE").uppercased() == "GREEDY"
-            jobs.append(ScheduledJob(name: "season-completion", interval: 1) {
-                try CatalogJobs.completeOneSeason(database: database, source: tmdb, greedy: greedy)
+            let seasons = BackgroundWorker(label: "season-completion")
+            jobs.append(.counting(name: "season-completion", interval: 1) {
+                try await seasons.run { try CatalogJobs.completeOneSeason(database: database, source: tmdb, greedy: greedy) == nil ? 0 : 1 }
             })
             if !configuration.string("TRAKT_CLIENT_ID").isEmpty, let cipher = configuration.fieldCipher {
                 // Trakt tokens are refreshed well before they expire (reference §4.8).
@@ -108,20 +114,23 @@ public enum EngineProcess {
                 // Source discovery (reference §3.5–3.8), each on its own worker so a slow
                 // directory never holds up the scheduler; YTS's 20/min gate paces searches.
                 let searches = BackgroundWorker(label: "source-search")
-                jobs.append(ScheduledJob(name: "source-search", interval: 0.5) {
-                    searches.submit { _ = try? discovery.searchNext() }
+                jobs.append(.counting(name: "source-search", interval: 0.1) {
+                    try await searches.run { try discovery.searchNext() ? 1 : 0 }
                 })
                 let files = BackgroundWorker(label: "torrent-files")
                 let fileJob = TorrentFileJob(database: database, cipher: cipher, fetcher: configuration.torrentFileFetcher(logger: logger), logger: logger,
                                              peers: { magnet in try? engine.fetchMetadata(magnet: magnet, timeout: 60).wait() })
-                jobs.append(ScheduledJob(name: "torrent-files", interval: 0.2) {
-                    files.submit { _ = try? fileJob.fetchNext() }
+                jobs.append(.counting(name: "torrent-files", interval: 0.2) {
+                    try await files.run { try fileJob.fetchNext() ? 1 : 0 }
                 })
                 let stats = BackgroundWorker(label: "tracker-stats")
                 let statsJob = TrackerStatsJob(database: database, cipher: cipher, trackers: ConfigValueParser.list(configuration.string("SCRAPE_TRACKERS")),
                                                client: configuration.trackerClient(logger: logger), logger: logger)
-                jobs.append(ScheduledJob(name: "tracker-stats", interval: 2) {
-                    stats.submit { _ = try? statsJob.scrapeDue() }
+                jobs.append(.counting(name: "tracker-stats", interval: 2) {
+                    try await stats.run { try statsJob.scrapeDue() }
+                })
+                jobs.append(.counting(name: "source-resync", interval: 5) {
+                    try database.retireStaleSources(now: Date(), limit: 1)
                 })
             }
             jobs.append(ScheduledJob(name: "metadata-sync", interval: 5400) {
@@ -129,7 +138,19 @@ public enum EngineProcess {
                 try CatalogJobs.syncShowChanges(database: database, changes: tmdb, shows: tmdb, now: Date(), logger: logger)
             })
         }
-        let scheduler = Scheduler(jobs: jobs, logger: logger)
+        // DISABLED_JOBS turns single jobs off; JOB_INTERVALS (name=seconds) retunes them.
+        let disabled = Set(ConfigValueParser.list(configuration.string("DISABLED_JOBS")))
+        let intervals = Dictionary(ConfigValueParser.list(configuration.string("JOB_INTERVALS")).compactMap { entry -> (String, Double)? in
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let seconds = Double(parts[1]), seconds > 0 else { return nil }
+            return (String(parts[0]), seconds)
+        }, uniquingKeysWith: { _, last in last })
+        jobs = jobs.filter { !disabled.contains($0.name) }.map { job in
+            var job = job
+            if let interval = intervals[job.name] { job.interval = interval }
+            return job
+        }
+        let scheduler = Scheduler(jobs: jobs, logger: logger, recorder: DatabaseJobRecorder(database: database, logger: logger), ledger: jobLedger)
         jobs.removeAll()
         let schedulerTask = Task { await scheduler.run() }
         let waker = WakeChannel.Listener(path: configuration.engineWakeSocket)

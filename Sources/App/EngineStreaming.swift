@@ -1,6 +1,7 @@
 import BitTorrentCore
 import Crypto
 import SharedMemory
+import Scheduler
 import HTTPClient
 import API
 import Foundation
@@ -95,6 +96,7 @@ struct StreamRoutes: StreamResolver {
     let database: AppDatabase
     let torrents: SourceTorrents
     let pool: NIOThreadPool
+    let jobs: JobLedger
     let keySecret: String
     let startTimeout: Double
     let logger: Logger
@@ -108,6 +110,9 @@ struct StreamRoutes: StreamResolver {
         if request.path == "/internal/torrents" && request.method == "GET" {
             // Unix socket only (nginx forwards nothing outside /api/stream/): the admin view.
             return torrents.engine.snapshots().hop(to: loop).map { StreamReply(.json($0)) }
+        }
+        if request.path == "/internal/jobs" && request.method == "GET" {
+            return loop.makeSucceededFuture(StreamReply(.json(jobs.snapshot().map(JobDTO.init))))
         }
         guard request.path.hasPrefix(Self.prefix), request.path != "/api/stream/health" else { return nil }
         @Sendable func answer(_ response: Response) -> EventLoopFuture<StreamReply> {
@@ -229,8 +234,12 @@ struct EngineInspector: EngineInspecting {
         client = HTTPClient(policy: policy, logger: logger)
     }
 
-    func torrentsJSON() throws -> [UInt8] {
-        let response = try client.get("http://engine/internal/torrents", budget: 3)
+    func torrentsJSON() throws -> [UInt8] { try fetchInternal("/internal/torrents") }
+
+    func jobsJSON() throws -> [UInt8] { try fetchInternal("/internal/jobs") }
+
+    private func fetchInternal(_ path: String) throws -> [UInt8] {
+        let response = try client.get("http://engine" + path, budget: 3)
         guard response.status == 200, response.body.first == UInt8(ascii: "[") else { throw SourceTorrents.Failure.noMetadata }
         return response.body
     }
@@ -241,4 +250,33 @@ struct DatagramWaker: EngineWaking {
     let path: String
 
     func wake(_ job: String) { WakeChannel.send(job, to: path) }
+}
+
+/// A job's state as the admin view shows it.
+struct JobDTO: Encodable {
+    var name: String
+    var interval: Double
+    var runs: Int
+    var failures: Int
+    var consecutiveFailures: Int
+    var successRate: Double
+    var running: Bool
+    var lastDurationMs: Int?
+    var lastItems: Int?
+    var lastError: String?
+    var nextRunInSeconds: Double?
+
+    init(_ state: JobLedger.State) {
+        name = state.name
+        interval = state.interval
+        runs = state.runs
+        failures = state.failures
+        consecutiveFailures = state.consecutiveFailures
+        successRate = (state.successRate * 1000).rounded() / 1000
+        running = state.running
+        lastDurationMs = state.lastDuration.map { Int($0 * 1000) }
+        lastItems = state.lastItems
+        lastError = state.lastError
+        nextRunInSeconds = state.nextRunIn.map { ($0 * 10).rounded() / 10 }
+    }
 }

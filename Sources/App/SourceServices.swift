@@ -6,6 +6,7 @@ import Logging
 import Persistence
 import TorrentEngine
 import API
+import Scheduler
 
 extension Configuration {
     /// YTS then TheRARBG, each with its mirrors (one attempt per mirror: failover is the
@@ -51,6 +52,13 @@ final class BackgroundWorker: @unchecked Sendable {
 
     init(label: String) { queue = DispatchQueue(label: label) }
 
+    /// Runs `work` on this worker's thread and waits without holding a cooperative thread.
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     /// Starts `work` unless the previous run is still going.
     func submit(_ work: @escaping @Sendable () -> Void) {
         let start = lock.withLock { () -> Bool in
@@ -90,5 +98,23 @@ final class OnDemandSourceSearch: SourceSearching, @unchecked Sendable {
             done.signal()
         }
         _ = done.wait(timeout: .now() + budget)
+    }
+}
+
+/// Job runs into `job_run`: every failure and every run that did something (idle runs of
+/// frequent jobs are only counted in memory, so an idle engine writes nothing).
+struct DatabaseJobRecorder: JobRecorder {
+    let database: AppDatabase
+    let logger: Logger
+
+    func record(_ run: JobRun) {
+        guard !run.succeeded || (run.items ?? 1) > 0 else { return }
+        let started = Date(timeIntervalSinceNow: -(run.duration))
+        do {
+            try database.recordJobRun(job: run.job, startedAt: started, duration: run.duration, succeeded: run.succeeded,
+                                      items: run.items ?? 0, error: run.error)
+        } catch {
+            logger.warning("job run not recorded", metadata: ["event": "job_record_failed", "job": "\(run.job)"])
+        }
     }
 }

@@ -180,3 +180,57 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// Source resync (reference's 7 tasks): a source that has had no seeders for 30 days and
+    /// no stored .torrent, that no download uses, is retired. Returns how many.
+    @discardableResult
+    public func retireStaleSources(now: Date, limit: Int) throws -> Int {
+        try writer.write { db in
+            try db.execute(sql: """
+                DELETE FROM movie_source WHERE id IN (
+                    SELECT id FROM movie_source WHERE file IS NULL AND COALESCE(broadcasters, 0) = 0 AND lastStatsCheck IS NOT NULL
+                        AND createdAt < ? AND id NOT IN (SELECT movieSourceId FROM storage) AND source != 'MANUAL' LIMIT ?)
+                """, arguments: [now.addingTimeInterval(-30 * 86400), limit])
+            return db.changesCount
+        }
+    }
+
+    /// One finished job run.
+    public func recordJobRun(job: String, startedAt: Date, duration: Double, succeeded: Bool, items: Int, error: String?) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO job_run (job, startedAt, finishedAt, status, itemsProcessed, error) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [String(job.prefix(64)), startedAt, startedAt.addingTimeInterval(duration), succeeded ? "success" : "failure",
+                                 items, error.map { String($0.prefix(500)) }])
+        }
+    }
+
+    /// The latest runs of a job, newest first.
+    public func jobRuns(job: String, limit: Int) throws -> [(startedAt: Date, finishedAt: Date?, status: String, items: Int, error: String?)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM job_run WHERE job = ? ORDER BY id DESC LIMIT ?", arguments: [job, limit]).map {
+                ($0["startedAt"], $0["finishedAt"], $0["status"], $0["itemsProcessed"], $0["error"])
+            }
+        }
+    }
+
+    /// Bounded history: keeps the newest `keepPerJob` runs of each job.
+    public func trimJobRuns(keepPerJob: Int) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                DELETE FROM job_run WHERE id IN (
+                    SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY job ORDER BY id DESC) AS rank FROM job_run) WHERE rank > ?)
+                """, arguments: [keepPerJob])
+        }
+    }
+
+    /// VACUUM when a quarter of the file is free pages (after large deletions).
+    public func vacuumIfWorthwhile() throws {
+        let (free, total) = try writer.read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0, try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0)
+        }
+        guard total > 1000, free * 4 > total else { return }
+        try writer.vacuum()
+    }
+}

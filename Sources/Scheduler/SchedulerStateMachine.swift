@@ -18,11 +18,16 @@ public struct SchedulerStateMachine: Sendable {
         var nextDue: Double
         var running = false
         var consecutiveFailures = 0
+        /// Runs in a row that found nothing to do.
+        var idleRuns = 0
     }
 
     private var entries: [Entry]
     /// The longest delay after repeated failures, in seconds.
     public var maximumBackoff: Double
+    /// The longest gap an idle job stretches to (a job that found nothing doubles its gap
+    /// each time, so idle jobs cost nothing; a wake-up or work found resets it).
+    public var maximumIdleGap: Double = 30
 
     /// Creates the machine; every job is first due at `now + initialDelay`.
     public init(jobs: [(name: String, interval: Double)], now: Double, initialDelay: Double = 0, maximumBackoff: Double = 3600) {
@@ -47,13 +52,22 @@ public struct SchedulerStateMachine: Sendable {
         return .sleep(until: earliest)
     }
 
-    /// Records the end of a run and schedules the next one.
-    public mutating func finished(_ name: String, succeeded: Bool, now: Double) {
+    /// Records the end of a run and schedules the next one. `items`: what the run processed
+    /// (0: nothing to do — the gap grows; nil: not counted).
+    public mutating func finished(_ name: String, succeeded: Bool, items: Int? = nil, now: Double) {
         guard let index = entries.firstIndex(where: { $0.name == name }) else { return }
         entries[index].running = false
         if succeeded {
             entries[index].consecutiveFailures = 0
-            entries[index].nextDue = now + entries[index].interval
+            var gap = entries[index].interval
+            if items == 0 {
+                entries[index].idleRuns += 1
+                let stretched = entries[index].interval * pow2(Double(min(entries[index].idleRuns, 30)))
+                gap = max(entries[index].interval, min(stretched, maximumIdleGap))
+            } else {
+                entries[index].idleRuns = 0
+            }
+            entries[index].nextDue = now + gap
         } else {
             entries[index].consecutiveFailures += 1
             let exponent = Double(min(entries[index].consecutiveFailures, 30))
@@ -66,7 +80,14 @@ public struct SchedulerStateMachine: Sendable {
     public mutating func wake(_ name: String, now: Double) {
         guard let index = entries.firstIndex(where: { $0.name == name }) else { return }
         entries[index].nextDue = min(entries[index].nextDue, now)
+        entries[index].idleRuns = 0
     }
+
+    /// When a job is next due (nil: unknown job).
+    public func nextDue(of name: String) -> Double? { entries.first { $0.name == name }?.nextDue }
+
+    /// Whether a job is running now.
+    public func isRunning(_ name: String) -> Bool { entries.first { $0.name == name }?.running ?? false }
 
     /// Consecutive failures of a job (for status views).
     public func failures(of name: String) -> Int {

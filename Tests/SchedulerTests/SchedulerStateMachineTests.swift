@@ -89,3 +89,61 @@ final class NSLockLike: @unchecked Sendable {
     let lock = NSLock()
     func with<T>(_ body: () -> T) -> T { lock.lock(); defer { lock.unlock() }; return body() }
 }
+
+@Suite struct IdleAndConcurrencyTests {
+    @Test func idleRunsStretchTheGapAndWorkOrAWakeResetsIt() {
+        var machine = SchedulerStateMachine(jobs: [("search", 0.1)], now: 0)
+        machine.maximumIdleGap = 30
+        var now = 0.0
+        var gaps: [Double] = []
+        for _ in 0..<12 {
+            guard case .run = machine.next(now: now) else { Issue.record("not due"); return }
+            machine.finished("search", succeeded: true, items: 0, now: now)
+            let due = machine.nextDue(of: "search")!
+            gaps.append(due - now)
+            now = due
+        }
+        #expect(gaps.prefix(4).map { ($0 * 10).rounded() / 10 } == [0.2, 0.4, 0.8, 1.6], "doubles while idle")
+        #expect(gaps.last == 30, "capped: an idle engine polls twice a minute at most")
+        _ = machine.next(now: now)
+        machine.finished("search", succeeded: true, items: 3, now: now)
+        #expect(abs(machine.nextDue(of: "search")! - now - 0.1) < 1e-9, "work found: back to the interval")
+        machine.finished("search", succeeded: true, items: 0, now: now)
+        machine.wake("search", now: now + 1)
+        #expect(machine.nextDue(of: "search")! <= now + 1)
+        _ = machine.next(now: now + 1)
+        machine.finished("search", succeeded: true, items: 0, now: now + 1)
+        #expect(abs(machine.nextDue(of: "search")! - (now + 1) - 0.2) < 1e-9, "a wake-up restarts the idle streak")
+    }
+
+    /// A job stuck in a long run does not hold up the others, and the ledger shows both.
+    @Test(.timeLimit(.minutes(1))) func aSlowJobDoesNotDelayTheOthers() async throws {
+        final class Counter: @unchecked Sendable {
+            private var value = 0
+            private let lock = NSLockLike()
+            func increment() { lock.with { value += 1 } }
+            var current: Int { lock.with { value } }
+        }
+        let fast = Counter()
+        let gate = Counter()
+        let scheduler = Scheduler(jobs: [
+            ScheduledJob(name: "slow", interval: 60) {
+                while gate.current == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            },
+            .counting(name: "fast", interval: 0.01) { fast.increment(); return 1 },
+            ScheduledJob(name: "broken", interval: 0.01) { throw CancellationErrorLike() },
+        ], logger: .init(label: "test"), maximumSleep: 0.01)
+        let task = Task { await scheduler.run() }
+        while fast.current < 5 { try await Task.sleep(for: .milliseconds(5)) }
+        let states = Dictionary(uniqueKeysWithValues: scheduler.ledger.snapshot().map { ($0.name, $0) })
+        #expect(states["slow"]?.running == true && states["slow"]?.runs == 0, "still in its first run")
+        #expect((states["fast"]?.runs ?? 0) >= 4 && states["fast"]?.lastItems == 1)
+        #expect((states["broken"]?.failures ?? 0) >= 1 && states["broken"]?.lastError?.contains("CancellationErrorLike") == true)
+        gate.increment()
+        task.cancel()
+        await task.value
+        #expect(scheduler.ledger.snapshot().first { $0.name == "slow" }?.runs == 1)
+    }
+}
+
+struct CancellationErrorLike: Error {}
