@@ -110,7 +110,9 @@ public enum EngineProcess {
                                                               margin: 7 * 86400, now: Date(), logger: logger)
                 })
             }
-            if let discovery = configuration.sourceDiscovery(database: database, logger: logger), let cipher = configuration.fieldCipher {
+            if var found = configuration.sourceDiscovery(database: database, logger: logger), let cipher = configuration.fieldCipher {
+                found.imdbLookup = { tmdbId in (try? tmdb.movie(tmdbId: tmdbId, budget: 5))?.imdbId }
+                let discovery = found
                 // Source discovery (reference §3.5–3.8), each on its own worker so a slow
                 // directory never holds up the scheduler; YTS's 20/min gate paces searches.
                 let searches = BackgroundWorker(label: "source-search")

@@ -16,10 +16,15 @@ struct SourceDiscovery: Sendable {
     let cipher: FieldCipher
     let directories: [any ContentDirectory]
     let logger: Logger
+    /// The IMDb id of a TMDB movie (its details), for movies known only from lists.
+    var imdbLookup: (@Sendable (Int) -> String?)? = nil
 
     /// Background job: one movie per run. True when there was one.
     @discardableResult
     func searchNext(now: Date = Date()) throws -> Bool {
+        if try database.nextSearchTarget(now: now) == nil, let imdbLookup, let bare = try database.nextMovieWithoutImdb(now: now) {
+            try database.setImdb(movieId: bare.movieId, imdbId: imdbLookup(bare.tmdbId), retryAt: now.addingTimeInterval(7 * 86400))
+        }
         guard let target = try database.nextSearchTarget(now: now) else { return false }
         try search(target, onDemand: false, now: now)
         return true

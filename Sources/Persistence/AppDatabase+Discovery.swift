@@ -74,6 +74,31 @@ extension AppDatabase {
         }
     }
 
+    /// A movie known only from a list (no IMDb id yet) that is due for a search: its details
+    /// must be fetched first (directories match on the IMDb id).
+    public func nextMovieWithoutImdb(now: Date) throws -> (movieId: Int, tmdbId: Int)? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT id, tmdbId FROM movie WHERE (imdbId IS NULL OR imdbId = '') AND nextSourceSearchAt <= ?
+                ORDER BY popularity DESC, id LIMIT 1
+                """, arguments: [now]).map { ($0["id"], $0["tmdbId"]) }
+        }
+    }
+
+    /// Records a movie's IMDb id (from its details), or postpones it when TMDB has none.
+    public func setImdb(movieId: Int, imdbId: String?, retryAt: Date) throws {
+        try writer.write { db in
+            if let imdbId, !imdbId.isEmpty {
+                let taken = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM movie WHERE imdbId = ? AND id != ?", arguments: [imdbId, movieId]) ?? 0
+                if taken == 0 {
+                    try db.execute(sql: "UPDATE movie SET imdbId = ? WHERE id = ?", arguments: [imdbId, movieId])
+                    return
+                }
+            }
+            try db.execute(sql: "UPDATE movie SET nextSourceSearchAt = ? WHERE id = ?", arguments: [retryAt, movieId])
+        }
+    }
+
     /// The movie's search target by id (on-demand search).
     public func searchTarget(movieId: Int) throws -> SearchTarget? {
         try writer.read { db in
