@@ -34,6 +34,8 @@ public struct APIEnvironment: Sendable {
     public var sourceCipher: FieldCipher?
     /// The engine's admin view (nil: not wired).
     public var engine: (any EngineInspecting)?
+    /// METRICS_TOKEN: a Prometheus scraper's bearer token for `/api/metrics` (empty: admins only).
+    public var metricsToken: String = ""
     /// On-demand source search (nil: only the engine's background search finds sources).
     public var sourceSearch: (any SourceSearching)?
     /// Wakes the engine's jobs (nil: the engine finds work by polling).

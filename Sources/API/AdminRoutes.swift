@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Crypto
 import Persistence
 import WebCore
 
@@ -68,6 +69,7 @@ struct AdminRoutes {
         routes.on("GET", "/api/admin/audit", limit: 5, access: .admin) { try auditLog($0) }
         routes.on("GET", "/api/admin/torrents", limit: 5, access: .admin) { _ in try torrents() }
         routes.on("GET", "/api/admin/jobs", limit: 5, access: .admin) { _ in try jobs() }
+        routes.on("GET", "/api/metrics", limit: 10, access: .open) { try metrics($0) }
         routes.on("POST", "/api/admin/jobs/:name/run", limit: 2, access: .admin) { try runJob($0) }
     }
 
@@ -78,6 +80,23 @@ struct AdminRoutes {
             throw APIError.handler(status: 503, message: "The streaming engine is not running")
         }
         return .json(bytes: json)
+    }
+
+    /// Prometheus text: the engine's jobs, torrents and streams. Admins, or a scraper with
+    /// `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time).
+    func metrics(_ request: Request) throws -> Response {
+        let token = environment.metricsToken
+        let bearer = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+        let byToken = !token.isEmpty && Digest.constantTimeEqual(Array(bearer.utf8), Array(token.utf8))
+        guard byToken || request.identity?.role == "admin" else {
+            throw request.identity == nil ? APIError.unauthorized(detail: "Authentication required") : APIError.handler(status: 403, message: "Admin access required")
+        }
+        guard let engine = environment.engine, let text = try? engine.metricsText() else {
+            throw APIError.handler(status: 503, message: "The streaming engine is not running")
+        }
+        var response = Response(status: 200, body: text)
+        response.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        return response
     }
 
     /// Runs a job now (the engine is woken by datagram); 404 for an unknown job.

@@ -53,6 +53,8 @@ public protocol EngineInspecting: Sendable {
     func torrentsJSON() throws -> [UInt8]
     /// The background jobs as a JSON array (state, counts, last outcome, next run).
     func jobsJSON() throws -> [UInt8]
+    /// The engine's metrics in Prometheus text format.
+    func metricsText() throws -> [UInt8]
 }
 
 /// Wakes an engine job at once (a datagram to the engine; it also polls, so this only

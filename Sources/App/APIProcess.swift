@@ -54,6 +54,7 @@ public enum APIProcess {
         withCatalog.sourceCipher = configuration.fieldCipher
         withCatalog.engine = EngineInspector(socket: configuration.engineSocket, logger: logger)
         withCatalog.engineWaker = DatagramWaker(path: configuration.engineWakeSocket)
+        withCatalog.metricsToken = configuration.string("METRICS_TOKEN")
         if let discovery = configuration.sourceDiscovery(database: database, logger: logger) {
             withCatalog.sourceSearch = OnDemandSourceSearch(discovery: discovery, database: database)
         }

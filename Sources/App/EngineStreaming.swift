@@ -111,6 +111,14 @@ struct StreamRoutes: StreamResolver {
             // Unix socket only (nginx forwards nothing outside /api/stream/): the admin view.
             return torrents.engine.snapshots().hop(to: loop).map { StreamReply(.json($0)) }
         }
+        if request.path == "/internal/metrics" && request.method == "GET" {
+            let jobs = jobs
+            return torrents.engine.snapshots().hop(to: loop).map { torrents in
+                var reply = StreamReply(Response(status: 200, body: Array(Metrics.render(jobs: jobs.snapshot(), torrents: torrents).utf8)))
+                reply.headers = [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
+                return reply
+            }
+        }
         if request.path == "/internal/jobs" && request.method == "GET" {
             return loop.makeSucceededFuture(StreamReply(.json(jobs.snapshot().map(JobDTO.init))))
         }
@@ -238,6 +246,12 @@ struct EngineInspector: EngineInspecting {
 
     func jobsJSON() throws -> [UInt8] { try fetchInternal("/internal/jobs") }
 
+    func metricsText() throws -> [UInt8] {
+        let response = try client.get("http://engine/internal/metrics", budget: 3)
+        guard response.status == 200 else { throw SourceTorrents.Failure.noMetadata }
+        return response.body
+    }
+
     private func fetchInternal(_ path: String) throws -> [UInt8] {
         let response = try client.get("http://engine" + path, budget: 3)
         guard response.status == 200, response.body.first == UInt8(ascii: "[") else { throw SourceTorrents.Failure.noMetadata }
@@ -278,5 +292,30 @@ struct JobDTO: Encodable {
         lastItems = state.lastItems
         lastError = state.lastError
         nextRunInSeconds = state.nextRunIn.map { ($0 * 10).rounded() / 10 }
+    }
+}
+
+/// Prometheus text exposition of the engine's state.
+enum Metrics {
+    static func render(jobs: [JobLedger.State], torrents: [TorrentSnapshot]) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, Double)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
+        }
+        func label(_ key: String, _ value: String) -> String {
+            "{\(key)=\"\(value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"}"
+        }
+        family("miauflix_job_runs_total", "counter", "Finished runs per background job", jobs.map { (label("job", $0.name), Double($0.runs)) })
+        family("miauflix_job_failures_total", "counter", "Failed runs per background job", jobs.map { (label("job", $0.name), Double($0.failures)) })
+        family("miauflix_job_last_duration_seconds", "gauge", "Duration of the last run", jobs.compactMap { job in job.lastDuration.map { (label("job", job.name), $0) } })
+        family("miauflix_job_running", "gauge", "Whether the job is running now", jobs.map { (label("job", $0.name), $0.running ? 1 : 0) })
+        family("miauflix_torrents_open", "gauge", "Open torrents", [("", Double(torrents.count))])
+        family("miauflix_torrent_downloaded_bytes_total", "counter", "Bytes downloaded by open torrents", [("", Double(torrents.reduce(0) { $0 + $1.downloaded }))])
+        family("miauflix_torrent_uploaded_bytes_total", "counter", "Bytes uploaded by open torrents", [("", Double(torrents.reduce(0) { $0 + $1.uploaded }))])
+        family("miauflix_peers", "gauge", "Connected peers", [("", Double(torrents.reduce(0) { $0 + $1.peers }))])
+        family("miauflix_streams", "gauge", "Streams being read", [("", Double(torrents.reduce(0) { $0 + $1.streams }))])
+        family("miauflix_hash_failures_total", "counter", "Pieces that failed their hash check", [("", Double(torrents.reduce(0) { $0 + $1.hashFailures }))])
+        return out
     }
 }

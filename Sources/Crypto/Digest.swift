@@ -35,3 +35,16 @@ public enum Digest {
         return out
     }
 }
+
+extension Digest {
+    /// Whether two byte strings are equal, in time that depends only on their lengths
+    /// (compares HMACs of both, so secrets of different lengths leak nothing either).
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        let key = SecureRandom.bytes(32)
+        let left = hmacSHA256(key: key, data: a)
+        let right = hmacSHA256(key: key, data: b)
+        var difference: UInt8 = 0
+        for i in 0..<left.count { difference |= left[i] ^ right[i] }
+        return difference == 0
+    }
+}

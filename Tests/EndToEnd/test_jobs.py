@@ -22,7 +22,7 @@ def job_stack():
         s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
                   YTS_API_URL=f"{base}/yts-a", YTS_MIRRORS="", YTS_STATUS_URL="", THE_RARBG_API_URL=f"{base}/therarbg",
                   THE_RARBG_MIRRORS="", TORRENT_CACHES=f"{base}/itorrents/torrent/{{HASH}}.torrent", SCRAPE_TRACKERS="",
-                  DISABLED_JOBS="trakt-token-refresh", JOB_INTERVALS="cleanup=3600")
+                  DISABLED_JOBS="trakt-token-refresh", JOB_INTERVALS="cleanup=3600", METRICS_TOKEN="scrape-token-0123456789")
         try:
             s.start()
             s.jar = requests.Session()
@@ -99,3 +99,13 @@ def test_an_idle_engine_does_not_poll(job_stack):
     share = (cpu_seconds() - start) / (time.monotonic() - began)
     print(f"idle engine CPU: {share * 100:.2f}% of a core")
     assert share < 0.05, f"idle engine uses {share * 100:.1f}% of a core"
+
+
+def test_prometheus_metrics_for_admins_and_a_scraper_token(job_stack):
+    admin = job_stack.jar.get(job_stack.url("/api/metrics"), headers={"X-Session-Id": job_stack.sid}, verify=False, timeout=10)
+    assert admin.status_code == 200 and admin.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert 'miauflix_job_runs_total{job="heartbeat"}' in admin.text and "# TYPE miauflix_torrents_open gauge" in admin.text
+    scraper = requests.get(job_stack.url("/api/metrics"), headers={"Authorization": "Bearer scrape-token-0123456789"}, verify=False, timeout=10)
+    assert scraper.status_code == 200 and "miauflix_job_failures_total" in scraper.text
+    assert requests.get(job_stack.url("/api/metrics"), headers={"Authorization": "Bearer wrong"}, verify=False, timeout=10).status_code == 401
+    assert requests.get(job_stack.url("/api/metrics"), verify=False, timeout=10).status_code == 401
