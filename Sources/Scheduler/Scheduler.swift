@@ -179,7 +179,7 @@ public actor Scheduler {
                     } catch {
                         failure = "\(type(of: error)): \(String(describing: error).prefix(300))"
                     }
-                    await self.complete(name, started: started, ended: clock.now(), items: items, error: failure)
+                    self.complete(name, started: started, ended: clock.now(), items: items, error: failure)
                 }
             case let .sleep(until):
                 let wait = until.map { min(max(0, $0 - clock.now()), maximumSleep) } ?? maximumSleep

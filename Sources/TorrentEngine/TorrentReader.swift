@@ -112,10 +112,11 @@ extension Torrent {
                 current = geometry.piece(next.value + 1)
             }
             let total = spans.reduce(0) { $0 + $1.length }
+            let planned = spans
             engine.logger.trace("stream read", metadata: ["event": "stream_read", "source": "\(sourceId)", "position": "\(position)", "bytes": "\(total)"])
             return engine.threadPool.runIfActive(eventLoop: loop) { () throws(StorageError) -> ByteBuffer in
                 var buffer = ByteBufferAllocator().buffer(capacity: total)
-                for span in spans { buffer.writeBytes(try store.read(piece: span.piece, begin: span.begin, length: span.length)) }
+                for span in planned { buffer.writeBytes(try store.read(piece: span.piece, begin: span.begin, length: span.length)) }
                 return buffer
             }
         }
