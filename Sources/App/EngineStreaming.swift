@@ -272,6 +272,7 @@ struct JobDTO: Encodable {
     var interval: Double
     var runs: Int
     var failures: Int
+    var timeouts: Int
     var consecutiveFailures: Int
     var successRate: Double
     var running: Bool
@@ -285,6 +286,7 @@ struct JobDTO: Encodable {
         interval = state.interval
         runs = state.runs
         failures = state.failures
+        timeouts = state.timeouts
         consecutiveFailures = state.consecutiveFailures
         successRate = (state.successRate * 1000).rounded() / 1000
         running = state.running

@@ -7,6 +7,9 @@ public struct ScheduledJob: Sendable {
     public var name: String
     /// Seconds between the end of one successful run and the start of the next.
     public var interval: Double
+    /// A run still going after this many seconds is cancelled and reported (default: ten
+    /// intervals, between 5 minutes and an hour).
+    public var timeout: Double = 0
     /// One run; returns the items it processed (0: nothing to do, the gap grows; nil: not
     /// counted). Throwing counts as a failure and backs off.
     public var run: @Sendable () async throws -> Int?
@@ -16,12 +19,16 @@ public struct ScheduledJob: Sendable {
         self.name = name
         self.interval = interval
         self.run = { try await run(); return nil }
+        timeout = Self.defaultTimeout(interval)
     }
+
+    static func defaultTimeout(_ interval: Double) -> Double { min(3600, max(300, interval * 10)) }
 
     private init(name: String, interval: Double, items: @escaping @Sendable () async throws -> Int?) {
         self.name = name
         self.interval = interval
         self.run = items
+        timeout = Self.defaultTimeout(interval)
     }
 
     /// A job that says how much it did (idle runs stretch its gap up to 30 s).
@@ -52,6 +59,7 @@ public final class JobLedger: @unchecked Sendable {
         public var interval: Double
         public var runs = 0
         public var failures = 0
+        public var timeouts = 0
         public var consecutiveFailures = 0
         public var running = false
         public var lastStartedAt: Double?
@@ -75,6 +83,13 @@ public final class JobLedger: @unchecked Sendable {
         lock.withLock {
             states[name]?.running = true
             states[name]?.lastStartedAt = at
+        }
+    }
+
+    func timedOut(_ name: String) {
+        lock.withLock {
+            states[name]?.timeouts += 1
+            states[name]?.lastError = "timed out"
         }
     }
 
@@ -140,6 +155,7 @@ public actor Scheduler {
     /// The current sleep, cancelled by `wake` or a finished run so the loop looks again.
     private var sleeper: Task<Void, any Error>?
     private var running: [String: Task<Void, Never>] = [:]
+    private var watchdogs: [String: Task<Void, Never>] = [:]
 
     /// Creates a scheduler; jobs are first due immediately.
     public init(jobs: [ScheduledJob], clock: any SchedulerClock = ContinuousSchedulerClock(), logger: Logger,
@@ -169,17 +185,28 @@ public actor Scheduler {
                 guard let job = jobs[name] else { continue }
                 let started = clock.now()
                 ledger.started(name, at: started)
+                let timeout = job.timeout
                 running[name] = Task { [clock] in
                     var items: Int?
                     var failure: String?
                     do {
                         items = try await job.run()
                     } catch is CancellationError {
-                        failure = nil
+                        failure = "cancelled (timed out or stopping)"
                     } catch {
                         failure = "\(type(of: error)): \(String(describing: error).prefix(300))"
                     }
                     self.complete(name, started: started, ended: clock.now(), items: items, error: failure)
+                }
+                // Watchdog: a run past its timeout is cancelled (cooperatively) and reported;
+                // it keeps its slot until it really ends, so runs still never overlap.
+                let watched = running[name]
+                watchdogs[name] = Task { [clock, logger, ledger] in
+                    try? await clock.sleep(seconds: timeout)
+                    guard let watched, self.isCurrent(name, watched) else { return }
+                    watched.cancel()
+                    ledger.timedOut(name)
+                    logger.warning("job timed out", metadata: ["event": "job_timeout", "job": "\(name)", "seconds": "\(Int(timeout))"])
                 }
             case let .sleep(until):
                 let wait = until.map { min(max(0, $0 - clock.now()), maximumSleep) } ?? maximumSleep
@@ -194,8 +221,11 @@ public actor Scheduler {
         logger.info("scheduler stopped", metadata: ["event": "scheduler_stop"])
     }
 
+    private func isCurrent(_ name: String, _ task: Task<Void, Never>) -> Bool { running[name] == task }
+
     private func complete(_ name: String, started: Double, ended: Double, items: Int?, error: String?) {
         running[name] = nil
+        watchdogs.removeValue(forKey: name)?.cancel()
         machine.finished(name, succeeded: error == nil, items: items, now: ended)
         let run = JobRun(job: name, startedAt: started, duration: ended - started, succeeded: error == nil, items: items, error: error)
         ledger.finished(run, consecutiveFailures: machine.failures(of: name), nextDue: machine.nextDue(of: name), now: ended)

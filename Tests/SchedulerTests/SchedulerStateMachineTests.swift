@@ -147,3 +147,21 @@ final class NSLockLike: @unchecked Sendable {
 }
 
 struct CancellationErrorLike: Error {}
+
+@Suite struct JobTimeoutTests {
+    /// A hung run is cancelled at its timeout and counted; the job then runs again.
+    @Test(.timeLimit(.minutes(1))) func aHungRunIsCancelledAndCounted() async throws {
+        var hung = ScheduledJob(name: "hung", interval: 0.01) {
+            try await Task.sleep(for: .seconds(3600))
+        }
+        hung.timeout = 0.05
+        let scheduler = Scheduler(jobs: [hung], logger: .init(label: "test"), maximumSleep: 0.01)
+        let task = Task { await scheduler.run() }
+        func state() -> JobLedger.State? { scheduler.ledger.snapshot().first }
+        while (state()?.runs ?? 0) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect((state()?.timeouts ?? 0) >= 1 && (state()?.failures ?? 0) >= 1)
+        #expect(state()?.lastError?.contains("cancelled") == true)
+        task.cancel()
+        await task.value
+    }
+}
