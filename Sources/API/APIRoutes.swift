@@ -33,7 +33,7 @@ public enum APIRoutes {
             }
         }
         if let movies = environment.movies {
-            CatalogRoutes(catalog: movies, clock: environment.clock, sourceSearch: environment.sourceSearch).register(&routes)
+            CatalogRoutes(catalog: movies, clock: environment.clock, sourceSearch: environment.sourceSearch, prefetch: environment.prefetch).register(&routes)
             if let database = environment.database, let auth {
                 StreamKeyRoutes(environment: environment, database: database, movies: movies, auth: auth).register(&routes)
             }

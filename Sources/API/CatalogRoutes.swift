@@ -62,6 +62,23 @@ struct CatalogRoutes {
     let clock: APIClock
     /// Searches the directories for a movie without sources (`includeSources=true`).
     var sourceSearch: (any SourceSearching)?
+    /// Hints the engine to prefetch a title someone opened.
+    var prefetch: (any PrefetchHinting)?
+    /// TMDB id → internal movie id, so cached answers still give the prefetch hint.
+    let movieIDs = MovieIDs()
+
+    final class MovieIDs: @unchecked Sendable {
+        private var ids: [Int: Int] = [:]
+        private let lock = NSLock()
+        func get(_ tmdbId: Int) -> Int? { lock.withLock { ids[tmdbId] } }
+        func set(_ tmdbId: Int, _ id: Int) { lock.withLock { if ids.count < 100_000 { ids[tmdbId] = id } } }
+    }
+
+    func hint(_ request: Request, movieId: Int) {
+        if let identity = request.identity, identity.role != "guest" {
+            prefetch?.opened(movieId: movieId, userId: identity.userId)
+        }
+    }
     /// Encoded details per (title, language) for a few seconds (not with sources, which
     /// change while a title is being prepared for streaming).
     let cache = EncodedResponseCache(ttl: 10)
@@ -139,13 +156,18 @@ struct CatalogRoutes {
         let withSources = request.query["includeSources"] == "true"
         let key = "\(tmdbId)\u{0}\(language)"
         let now = clock.monotonicMillis()
-        if !withSources, let cached = cache.get(key, now: now) { return .json(bytes: cached) }
+        if !withSources, let cached = cache.get(key, now: now) {
+            if let id = movieIDs.get(tmdbId) { hint(request, movieId: id) }
+            return .json(bytes: cached)
+        }
         let movie: Movie
         do {
             movie = try catalog.movie(tmdbId: tmdbId, language: language)
         } catch {
             throw Self.apiError(error, notFound: "Movie not found")
         }
+        movieIDs.set(tmdbId, movie.id)
+        hint(request, movieId: movie.id)
         let texts = movie.texts(for: language)
         var dto = MovieDTO(id: movie.id, tmdbId: movie.tmdbId, imdbId: movie.imdbId, title: texts.title, overview: texts.overview,
                            tagline: texts.tagline, releaseDate: movie.releaseDate, runtime: movie.runtime, poster: movie.poster,

@@ -69,3 +69,9 @@ public protocol EngineWaking: Sendable {
 public protocol SourceSearching: Sendable {
     func searchIfNeeded(movieId: Int, budget: Double)
 }
+
+/// Opening a title's page is a hint: the engine prefetches the best source's first and last
+/// pieces so Watch Now starts at once. Implemented by `App` (an intent row and a wake-up).
+public protocol PrefetchHinting: Sendable {
+    func opened(movieId: Int, userId: String)
+}

@@ -55,6 +55,7 @@ public enum APIProcess {
         withCatalog.engine = EngineInspector(socket: configuration.engineSocket, logger: logger)
         withCatalog.engineWaker = DatagramWaker(path: configuration.engineWakeSocket)
         withCatalog.metricsToken = configuration.string("METRICS_TOKEN")
+        withCatalog.prefetch = PrefetchHinter(database: database, waker: DatagramWaker(path: configuration.engineWakeSocket))
         if let discovery = configuration.sourceDiscovery(database: database, logger: logger) {
             withCatalog.sourceSearch = OnDemandSourceSearch(discovery: discovery, database: database)
         }

@@ -63,13 +63,26 @@ public enum EngineProcess {
             // Watch Now intents: the torrent starts before the player's first request. The API
             // wakes this job by datagram; the poll only catches wake-ups lost while restarting.
             .counting(name: "stream-intents", interval: 5) {
-                let sources = Set(try database.consumeStreamIntents(now: Date()))
-                for sourceId in sources {
+                let intents = try database.consumeIntents(now: Date())
+                // Watch Now: the chosen source, downloaded whole. A title page opened: the best
+                // source's first and last pieces only (Watch Now then starts from disk).
+                var opened = Set<Int>()
+                for intent in intents where intent.sourceId != nil {
+                    opened.insert(intent.sourceId!)
+                }
+                for sourceId in opened {
                     torrents.open(sourceId: sourceId, pool: pool).whenFailure { error in
                         logger.warning("intent not started", metadata: ["event": "intent_failed", "source": "\(sourceId)", "error": "\(error)"])
                     }
                 }
-                return sources.count
+                for intent in intents where intent.sourceId == nil {
+                    guard let best = try database.streamableSources(movieId: intent.movieId).first(where: \.hasFile), !opened.contains(best.id) else { continue }
+                    opened.insert(best.id)
+                    torrents.open(sourceId: best.id, pool: pool, prefetchOnly: true).whenFailure { error in
+                        logger.warning("prefetch not started", metadata: ["event": "prefetch_failed", "source": "\(best.id)", "error": "\(error)"])
+                    }
+                }
+                return intents.count
             },
             // STORAGE_THRESHOLD: least recently watched downloads no stream reads are evicted.
             ScheduledJob(name: "storage-quota", interval: 5) {

@@ -47,14 +47,17 @@ struct SourceTorrents: Sendable {
 
     /// The running torrent of a source, or opens it (.torrent from the database, or
     /// metadata from peers for a magnet, which is then stored encrypted).
-    func open(sourceId: Int, pool: NIOThreadPool) -> EventLoopFuture<Torrent> {
+    func open(sourceId: Int, pool: NIOThreadPool, prefetchOnly: Bool = false) -> EventLoopFuture<Torrent> {
         let (database, cipher) = (database, cipher)
         return engine.openedTorrent(sourceId: sourceId).flatMap { existing in
-            if let existing { return engine.loop.makeSucceededFuture(existing) }
+            if let existing {
+                if !prefetchOnly { existing.downloadEverything() }
+                return engine.loop.makeSucceededFuture(existing)
+            }
             return pool.runIfActive(eventLoop: engine.loop) { try load(sourceId: sourceId) }.flatMap { loaded in
                 switch loaded {
                 case let .torrent(metainfo, resume):
-                    return engine.openTorrent(sourceId: sourceId, metainfo: metainfo, resume: resume)
+                    return engine.openTorrent(sourceId: sourceId, metainfo: metainfo, resume: resume, prefetchOnly: prefetchOnly)
                 case let .magnet(magnet):
                     return engine.openMagnet(sourceId: sourceId, magnet: magnet, timeout: 300) { bytes in
                         guard let cipher else { return }
@@ -319,5 +322,17 @@ enum Metrics {
         family("miauflix_streams", "gauge", "Streams being read", [("", Double(torrents.reduce(0) { $0 + $1.streams }))])
         family("miauflix_hash_failures_total", "counter", "Pieces that failed their hash check", [("", Double(torrents.reduce(0) { $0 + $1.hashFailures }))])
         return out
+    }
+}
+
+/// Title pages hint the engine: an intent row (deduplicated per movie) and a wake-up.
+struct PrefetchHinter: PrefetchHinting {
+    let database: AppDatabase
+    let waker: DatagramWaker
+
+    func opened(movieId: Int, userId: String) {
+        if (try? database.recordPrefetchIntent(userId: userId, movieId: movieId, now: Date())) == true {
+            waker.wake("stream-intents")
+        }
     }
 }

@@ -93,14 +93,35 @@ extension AppDatabase {
 
     /// Watch Now intents not yet picked up by the engine, oldest first; marks them consumed.
     public func consumeStreamIntents(now: Date, limit: Int = 20) throws -> [Int] {
+        try consumeIntents(now: now, limit: limit).compactMap(\.sourceId)
+    }
+
+    /// Every pending intent: Watch Now (a source) or a prefetch (a movie someone opened;
+    /// no source chosen yet). Marks them consumed.
+    public func consumeIntents(now: Date, limit: Int = 20) throws -> [(movieId: Int, sourceId: Int?)] {
         try writer.write { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT id, sourceId FROM stream_intent WHERE consumedAt IS NULL ORDER BY createdAt LIMIT ?
+                SELECT id, movieId, sourceId FROM stream_intent WHERE consumedAt IS NULL ORDER BY createdAt LIMIT ?
                 """, arguments: [limit])
             for row in rows {
                 try db.execute(sql: "UPDATE stream_intent SET consumedAt = ? WHERE id = ?", arguments: [now, row["id"] as Int])
             }
-            return rows.compactMap { $0["sourceId"] as Int? }
+            return rows.map { ($0["movieId"], $0["sourceId"]) }
+        }
+    }
+
+    /// A prefetch intent for a movie a user opened (none while one is still pending; the
+    /// engine ignores movies whose torrent is already open). True when one was recorded.
+    @discardableResult
+    public func recordPrefetchIntent(userId: String, movieId: Int, now: Date) throws -> Bool {
+        try writer.write { db in
+            let recent = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM stream_intent WHERE movieId = ? AND consumedAt IS NULL
+                """, arguments: [movieId]) ?? 0
+            guard recent == 0 else { return false }
+            try db.execute(sql: "INSERT INTO stream_intent (userId, movieId, sourceId, createdAt) VALUES (?, ?, NULL, ?)",
+                           arguments: [userId, movieId, now])
+            return true
         }
     }
 }

@@ -118,6 +118,9 @@ public struct PiecePicker: Sendable {
         return false
     }
 
+    /// A piece's priority.
+    public func priority(of piece: PieceIndex) -> Priority { priority[piece.value] }
+
     /// The deadline of a piece, if it is in the playback window.
     public func deadline(of piece: PieceIndex) -> Double? { deadline[piece.value] }
 

@@ -103,7 +103,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Opens (or returns) the torrent of a source. `resume` is the saved verified-pieces
     /// bitfield. Must be called on `loop`.
-    func open(sourceId: Int, metainfo: Metainfo, resume: [UInt8]?) -> Torrent {
+    func open(sourceId: Int, metainfo: Metainfo, resume: [UInt8]?, prefetchOnly: Bool = false) -> Torrent {
         loop.preconditionInEventLoop()
         if let existing = torrentsBySource[sourceId] { return existing }
         let files = FilePieceStore(metainfo: metainfo, root: settings.downloadPath)
@@ -115,6 +115,7 @@ public final class Engine: @unchecked Sendable {
         }
         let have = resume.flatMap { Bitfield(wire: $0, count: metainfo.pieceHashes.count) }
         let torrent = Torrent(sourceId: sourceId, metainfo: metainfo, store: store, location: files.folder, have: have, engine: self)
+        torrent.prefetchOnly = prefetchOnly
         torrentsBySource[sourceId] = torrent
         swarmsByHash[metainfo.infoHash] = torrent
         logger.info("torrent opened", metadata: ["event": "torrent_open", "source": "\(sourceId)", "info_hash": "\(metainfo.infoHash.hex)",
@@ -172,8 +173,8 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Opens a torrent from any thread.
-    public func openTorrent(sourceId: Int, metainfo: Metainfo, resume: [UInt8]?) -> EventLoopFuture<Torrent> {
-        loop.submit { self.open(sourceId: sourceId, metainfo: metainfo, resume: resume) }
+    public func openTorrent(sourceId: Int, metainfo: Metainfo, resume: [UInt8]?, prefetchOnly: Bool = false) -> EventLoopFuture<Torrent> {
+        loop.submit { self.open(sourceId: sourceId, metainfo: metainfo, resume: resume, prefetchOnly: prefetchOnly) }
     }
 
     /// The open torrent of a source, if any (from any thread).

@@ -45,6 +45,9 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     let announcer: Announcer
     var announcedCompleted = false
 
+    /// Prefetch (a title page was opened): only the main file's first and last pieces are
+    /// wanted until a stream or Watch Now asks for the whole file.
+    var prefetchOnly = false
     /// When a stream last read (or the torrent opened): the idle policy's clock.
     var lastActivity: Double = 0
     var progressSaving = false
@@ -70,6 +73,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     var now: Double { engine.now() }
 
     func start() {
+        if prefetchOnly { picker.setPriority(.skip, for: geometry.allPieces) }
         // Players read the container header first and often the index at the end.
         if let main = layout.largestFile {
             let file = metainfo.files[main]
@@ -87,6 +91,18 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         for promise in waiters.values.joined() { promise.fail(StreamReadError.stopped) }
         waiters.removeAll()
         return announcer.stop(announceRequest(.stopped))
+    }
+
+    /// Leaves prefetch mode: every piece is wanted (the ends keep their top priority).
+    public func downloadEverything() {
+        loop.execute { [self] in
+            guard prefetchOnly else { return }
+            prefetchOnly = false
+            let skipped = geometry.allPieces.filter { picker.priority(of: $0) == .skip }
+            picker.setPriority(.normal, for: skipped)
+            for peer in peers.values { updateInterest(peer) }
+            fillAll()
+        }
     }
 
     // MARK: Peers

@@ -46,7 +46,8 @@ public final class TorrentReader: @unchecked Sendable {
 extension Torrent {
     /// A reader on `fileIndex` (default: the largest file, what a player wants).
     public func openReader(fileIndex: Int? = nil) -> EventLoopFuture<TorrentReader> {
-        loop.submit { [self] in
+        downloadEverything()
+        return loop.submit { [self] in
             nextReaderID += 1
             let index = fileIndex ?? layout.largestFile ?? 0
             return TorrentReader(torrent: self, fileIndex: index, id: nextReaderID)

@@ -239,7 +239,8 @@ def test_background_jobs_fetch_a_magnets_torrent_from_peers_when_the_caches_fail
         log = (stack.data_dir / "logs/engine.log").read_text()
         assert "event=torrent_file_stored" in log and "origin=peers" in log
         torrents = jar.get(stack.url("/api/admin/torrents"), headers=h, verify=False, timeout=15).json()
-        assert all(t["sourceId"] != source for t in torrents), "metadata only: no download was started"
+        # Metadata only: no download; at most the title page's prefetch of the file's ends.
+        assert all(t["sourceId"] != source or t["verifiedPieces"] <= 3 for t in torrents), torrents
         seeder.stop()
     finally:
         if stack:
