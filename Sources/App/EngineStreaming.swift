@@ -325,13 +325,32 @@ enum Metrics {
     }
 }
 
-/// Title pages hint the engine: an intent row (deduplicated per movie) and a wake-up.
-struct PrefetchHinter: PrefetchHinting {
+/// Title pages hint the engine: an intent row (deduplicated per movie) and a wake-up. A
+/// movie with sources is hinted at most once a minute per worker, so a busy page costs no
+/// database write per view.
+final class PrefetchHinter: PrefetchHinting, @unchecked Sendable {
     let database: AppDatabase
     let waker: DatagramWaker
+    private var hinted: [Int: Date] = [:]
+    private let lock = NSLock()
+
+    init(database: AppDatabase, waker: DatagramWaker) {
+        self.database = database
+        self.waker = waker
+    }
 
     func opened(movieId: Int, userId: String) {
-        if (try? database.recordPrefetchIntent(userId: userId, movieId: movieId, now: Date())) == true {
+        let now = Date()
+        // Nothing to prefetch yet (a read, no write): ask again on the next view.
+        guard (try? database.sourceCount(movieId: movieId)) ?? 0 > 0 else { return }
+        let due = lock.withLock { () -> Bool in
+            if let last = hinted[movieId], now.timeIntervalSince(last) < 60 { return false }
+            if hinted.count > 10_000 { hinted.removeAll() }
+            hinted[movieId] = now
+            return true
+        }
+        guard due else { return }
+        if (try? database.recordPrefetchIntent(userId: userId, movieId: movieId, now: now)) == true {
             waker.wake("stream-intents")
         }
     }
