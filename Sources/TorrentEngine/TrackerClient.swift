@@ -51,11 +51,8 @@ public struct NetworkTrackerClient: TrackerClient {
         guard url.hasPrefix("udp://") else { throw TrackerTransportError.unsupportedScheme }
         let socket = try udpSocket(url)
         defer { socket.close() }
+        let connection = try udpConnect(socket)
         var random = SystemRandomNumberGenerator()
-        let connectID = UInt32.random(in: .min ... .max, using: &random)
-        let connection = try exchange(socket, UDPTracker.connectRequest(transactionID: connectID)) { packet throws(TrackerError) in
-            try UDPTracker.parseConnect(packet, transactionID: connectID)
-        }
         let scrapeID = UInt32.random(in: .min ... .max, using: &random)
         let hashes = Array(infoHashes.prefix(74))
         return try exchange(socket, UDPTracker.scrapeRequest(connectionID: connection, transactionID: scrapeID, infoHashes: hashes)) { packet throws(TrackerError) in
@@ -75,14 +72,20 @@ public struct NetworkTrackerClient: TrackerClient {
     func udpAnnounce(url: String, request: AnnounceRequest) throws -> AnnounceResponse {
         let socket = try udpSocket(url)
         defer { socket.close() }
+        let connection = try udpConnect(socket)
         var random = SystemRandomNumberGenerator()
-        let connectID = UInt32.random(in: .min ... .max, using: &random)
-        let connection = try exchange(socket, UDPTracker.connectRequest(transactionID: connectID)) { packet throws(TrackerError) in
-            try UDPTracker.parseConnect(packet, transactionID: connectID)
-        }
         let announceID = UInt32.random(in: .min ... .max, using: &random)
         return try exchange(socket, UDPTracker.announceRequest(connectionID: connection, transactionID: announceID, request)) { packet throws(TrackerError) in
             try UDPTracker.parseAnnounce(packet, transactionID: announceID)
+        }
+    }
+
+    /// BEP 15's connect step: the connection id the next request carries.
+    func udpConnect(_ socket: UDPSocket) throws -> UInt64 {
+        var random = SystemRandomNumberGenerator()
+        let connectID = UInt32.random(in: .min ... .max, using: &random)
+        return try exchange(socket, UDPTracker.connectRequest(transactionID: connectID)) { packet throws(TrackerError) in
+            try UDPTracker.parseConnect(packet, transactionID: connectID)
         }
     }
 
