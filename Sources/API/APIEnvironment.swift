@@ -36,6 +36,8 @@ public struct APIEnvironment: Sendable {
     public var engine: (any EngineInspecting)?
     /// METRICS_TOKEN: a Prometheus scraper's bearer token for `/api/metrics` (empty: admins only).
     public var metricsToken: String = ""
+    /// Request, upstream and job metrics for `/api/stats` (nil: not recorded).
+    public var stats: (any StatsRecording)?
     /// Prefetch hints from title pages (nil: none).
     public var prefetch: (any PrefetchHinting)?
     /// On-demand source search (nil: only the engine's background search finds sources).

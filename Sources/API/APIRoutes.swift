@@ -19,6 +19,13 @@ public enum APIRoutes {
             let status = environment.status.status()
             return .json(request.identity?.role == "admin" ? status : status.summary)
         }
+        // Metrics in 5-minute frames over 24 h (reference §11.1), every process merged.
+        if let stats = environment.stats {
+            routes.on("GET", "/api/stats", limit: 10, access: .signedIn) { _ in
+                guard let report = try? stats.report() else { throw APIError.handler(status: 503, message: "Statistics are not available") }
+                return .json(report)
+            }
+        }
         // One AuthRoutes serves every route family that needs the signed-in user.
         var auth: AuthRoutes?
         if let database = environment.database {
@@ -54,6 +61,7 @@ public enum APIRoutes {
             AuthenticationMiddleware(jwt: HS256JWT(secret: environment.auth.jwtSecret),
                                      cookiePrefix: environment.auth.accessCookiePrefix, clock: environment.clock),
         ]
+        if let stats = environment.stats { middlewares.insert(StatsMiddleware(stats: stats), at: 0) }
         if let audit = environment.audit { middlewares.append(AuditMiddleware(audit: audit, clock: environment.clock, policy: environment.auth.auditAccess)) }
         let logger = environment.logger
         return Pipeline(middlewares, terminal: routes.router) { error, request in

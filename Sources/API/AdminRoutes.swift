@@ -71,6 +71,7 @@ struct AdminRoutes {
         routes.on("GET", "/api/admin/jobs", limit: 5, access: .admin) { _ in try jobs() }
         routes.on("GET", "/api/metrics", limit: 10, access: .open) { try metrics($0) }
         routes.on("POST", "/api/admin/jobs/:name/run", limit: 2, access: .admin) { try runJob($0) }
+        routes.on("GET", "/api/admin/jobs/:name/runs", limit: 5, access: .admin) { try jobRuns($0) }
     }
 
     /// Each background job's state (runs, failures, success rate, last duration/items/error,
@@ -97,6 +98,38 @@ struct AdminRoutes {
         var response = Response(status: 200, body: text)
         response.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         return response
+    }
+
+    /// One recorded run of a job.
+    struct JobRunDTO: Encodable {
+        var startedAt: Date
+        var durationMs: Int?
+        var status: String
+        var items: Int
+        var error: String?
+    }
+
+    /// A job's recorded runs, newest first (`?limit=`, 1–200, default 50). Idle runs of
+    /// frequent jobs are only counted, not recorded; every failure is. 404 for a job the
+    /// engine does not have and never ran.
+    func jobRuns(_ request: Request) throws -> Response {
+        let name = request.parameter("name") ?? ""
+        var limit = 50
+        if let text = request.query["limit"] {
+            guard let value = Int(text), (1...200).contains(value) else {
+                throw APIError.validation([ValidationIssue(path: ["limit"], code: "invalid_value", message: "limit must be 1 to 200")])
+            }
+            limit = value
+        }
+        let runs = try database.jobRuns(job: name, limit: limit)
+        if runs.isEmpty {
+            let known = (try? environment.engine?.jobsJSON()).flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [[String: Any]] }
+            guard known?.contains(where: { $0["name"] as? String == name }) == true else { throw APIError.handler(status: 404, message: "No such job") }
+        }
+        return .json(runs.map { run in
+            JobRunDTO(startedAt: run.startedAt, durationMs: run.finishedAt.map { Int(($0.timeIntervalSince(run.startedAt) * 1000).rounded()) },
+                      status: run.status, items: run.items, error: run.error)
+        })
     }
 
     /// Runs a job now (the engine is woken by datagram); 404 for an unknown job.

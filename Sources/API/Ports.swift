@@ -1,3 +1,4 @@
+import Domain
 /// One configuration variable as `GET /api/config` shows it (secrets masked).
 public struct ConfigEntryDTO: Encodable, Sendable, Equatable {
     public var key: String
@@ -74,4 +75,15 @@ public protocol SourceSearching: Sendable {
 /// pieces so Watch Now starts at once. Implemented by `App` (an intent row and a wake-up).
 public protocol PrefetchHinting: Sendable {
     func opened(movieId: Int, userId: String)
+}
+
+/// Request, upstream-call and job metrics in 5-minute frames (`GET /api/stats`). Recording
+/// is in memory and cheap; the report merges every process's frames. Implemented by `App`.
+public protocol StatsRecording: Sendable {
+    /// Records one duration in seconds.
+    func duration(_ name: String, seconds: Double)
+    /// Counts one event.
+    func event(_ name: String)
+    /// The report of the last 24 hours, every process included.
+    func report() throws -> [String: [StatsValue]]
 }

@@ -46,7 +46,9 @@ public enum APIProcess {
                 kill(getppid(), SIGHUP)
             }))
         var withCatalog = environment
-        let tmdb = configuration.tmdbClient(logger: logger, database: database)
+        let stats = StatsRecorder(database: database, logger: logger)
+        withCatalog.stats = stats
+        let tmdb = configuration.tmdbClient(logger: logger, database: database, stats: stats)
         withCatalog.movies = DatabaseFirstMovies(database: database, source: tmdb, budget: 3, logger: logger, genreNames: tmdb)
         withCatalog.lists = DatabaseFirstLists(database: database, source: tmdb, budget: 3, logger: logger)
         withCatalog.shows = DatabaseFirstShows(database: database, source: tmdb, budget: 3, genreNames: tmdb)
@@ -56,12 +58,12 @@ public enum APIProcess {
         withCatalog.engineWaker = DatagramWaker(path: configuration.engineWakeSocket)
         withCatalog.metricsToken = configuration.string("METRICS_TOKEN")
         withCatalog.prefetch = PrefetchHinter(database: database, waker: DatagramWaker(path: configuration.engineWakeSocket))
-        if let discovery = configuration.sourceDiscovery(database: database, logger: logger) {
+        if let discovery = configuration.sourceDiscovery(database: database, logger: logger, stats: stats) {
             withCatalog.sourceSearch = OnDemandSourceSearch(discovery: discovery, database: database)
         }
         withCatalog.streamKeySecret = configuration.string("STREAM_TOKEN_SECRET")
         withCatalog.streamKeyTTL = configuration.seconds("STREAM_TOKEN_EXPIRATION")
-        withCatalog.trakt = TraktAccountStore(client: configuration.traktClient(logger: logger), database: database,
+        withCatalog.trakt = TraktAccountStore(client: configuration.traktClient(logger: logger, stats: stats), database: database,
                                               cipher: configuration.fieldCipher)
         let responder = APIRoutes.makeResponder(withCatalog)
         let secret = configuration.string("REVERSE_PROXY_SECRET")
@@ -76,18 +78,19 @@ public enum APIProcess {
             })
         WorkerProcess.run(worker, drainTimeout: .seconds(configuration.seconds("API_DRAIN_TIMEOUT")), logger: logger)
         audit.close()
+        stats.close()
     }
 }
 
 extension Configuration {
     /// The TMDB client: 40 requests/s to its host, a 3-second budget per title.
-    func tmdbClient(logger: Logger, database: AppDatabase? = nil) -> TMDBClient {
+    func tmdbClient(logger: Logger, database: AppDatabase? = nil, stats: (any StatsRecording)? = nil) -> TMDBClient {
         let base = string("TMDB_API_URL")
         var policy = HTTPClientPolicy()
         if let host = URL(string: base)?.host { policy.ratePerHost[host] = 40 }
         policy.options.connectTimeout = 2
         policy.options.totalTimeout = 3
-        return TMDBClient(baseURL: base, token: string("TMDB_API_ACCESS_TOKEN"), http: HTTPClient(policy: policy, logger: logger), logger: logger,
+        return TMDBClient(baseURL: base, token: string("TMDB_API_ACCESS_TOKEN"), http: HTTPClient(policy: policy.observed(by: stats, as: "tmdb"), logger: logger), logger: logger,
                           cache: database.map(DatabaseResponseCache.init))
     }
 

@@ -1,3 +1,4 @@
+import API
 import Crypto
 import Domain
 import FastCGI
@@ -26,6 +27,7 @@ public enum EngineProcess {
         let startedAt = Date()
         let pid = Int(getpid())
         try database.recordEngineHeartbeat(pid: pid, startedAt: startedAt, now: startedAt)
+        let stats = StatsRecorder(database: database, logger: logger)
 
         var router = Router()
         router.on("GET", "/api/stream/health") { _ in
@@ -39,7 +41,7 @@ public enum EngineProcess {
         let pool = NIOThreadPool(numberOfThreads: 3)
         pool.start()
         let engine = Engine(loop: group.next(), threadPool: pool, settings: configuration.engineSettings,
-                            tracker: configuration.trackerClient(logger: logger),
+                            tracker: configuration.trackerClient(logger: logger, stats: stats),
                             progress: DatabaseProgressSink(database: database, logger: logger), logger: logger)
         await engine.start()
         let torrents = SourceTorrents(database: database, cipher: configuration.fieldCipher, engine: engine)
@@ -83,7 +85,7 @@ public enum EngineProcess {
                     }
                 }
                 return intents.count
-            },
+            }.needingVPN(),
             // STORAGE_THRESHOLD: least recently watched downloads no stream reads are evicted.
             ScheduledJob(name: "storage-quota", interval: 5) {
                 try await StorageQuota(database: database, engine: engine, threshold: Int64(configuration.bytes("STORAGE_THRESHOLD")),
@@ -97,6 +99,7 @@ public enum EngineProcess {
                 try database.deleteExpiredResponses(now: now)
                 try database.deleteExpiredStreamingKeys(now: now)
                 try database.trimJobRuns(keepPerJob: 200)
+                try database.deleteStats(before: StatsFrames.frame(at: now.timeIntervalSince1970) - StatsFrames.kept)
                 try database.vacuumIfWorthwhile()
                 logger.info("cleanup done", metadata: ["event": "cleanup", "sessions": "\(sessions)", "audit_rows": "\(audit)"])
             },
@@ -105,7 +108,7 @@ public enum EngineProcess {
             logger.info("background tasks disabled", metadata: ["event": "background_disabled"])
         } else if !configuration.string("TMDB_API_ACCESS_TOKEN").isEmpty {
             // List refresh (reference §4.3): hourly, every list, membership replaced atomically.
-            let tmdb = configuration.tmdbClient(logger: logger)
+            let tmdb = configuration.tmdbClient(logger: logger, stats: stats)
             jobs.append(ScheduledJob(name: "list-refresh", interval: 3600) {
                 let count = try CatalogJobs.refreshLists(database: database, tmdb: tmdb, logger: logger)
                 logger.info("lists refreshed", metadata: ["event": "list_refresh", "titles": "\(count)"])
@@ -117,13 +120,13 @@ public enum EngineProcess {
             })
             if !configuration.string("TRAKT_CLIENT_ID").isEmpty, let cipher = configuration.fieldCipher {
                 // Trakt tokens are refreshed well before they expire (reference §4.8).
-                let trakt = configuration.traktClient(logger: logger)
+                let trakt = configuration.traktClient(logger: logger, stats: stats)
                 jobs.append(ScheduledJob(name: "trakt-token-refresh", interval: 86400) {
                     _ = try TraktAccountStore.refreshExpiring(database: database, client: trakt, cipher: cipher,
                                                               margin: 7 * 86400, now: Date(), logger: logger)
                 })
             }
-            if var found = configuration.sourceDiscovery(database: database, logger: logger), let cipher = configuration.fieldCipher {
+            if var found = configuration.sourceDiscovery(database: database, logger: logger, stats: stats), let cipher = configuration.fieldCipher {
                 found.imdbLookup = { tmdbId in (try? tmdb.movie(tmdbId: tmdbId, budget: 5))?.imdbId }
                 let discovery = found
                 // Source discovery (reference §3.5–3.8), each on its own worker so a slow
@@ -131,19 +134,19 @@ public enum EngineProcess {
                 let searches = BackgroundWorker(label: "source-search")
                 jobs.append(.counting(name: "source-search", interval: 0.1) {
                     try await searches.run { try discovery.searchNext() ? 1 : 0 }
-                })
+                }.needingVPN())
                 let files = BackgroundWorker(label: "torrent-files")
-                let fileJob = TorrentFileJob(database: database, cipher: cipher, fetcher: configuration.torrentFileFetcher(logger: logger), logger: logger,
+                let fileJob = TorrentFileJob(database: database, cipher: cipher, fetcher: configuration.torrentFileFetcher(logger: logger, stats: stats), logger: logger,
                                              peers: { magnet in try? engine.fetchMetadata(magnet: magnet, timeout: 60).wait() })
                 jobs.append(.counting(name: "torrent-files", interval: 0.2) {
                     try await files.run { try fileJob.fetchNext() ? 1 : 0 }
-                })
-                let stats = BackgroundWorker(label: "tracker-stats")
+                }.needingVPN())
+                let scrapes = BackgroundWorker(label: "tracker-stats")
                 let statsJob = TrackerStatsJob(database: database, cipher: cipher, trackers: ConfigValueParser.list(configuration.string("SCRAPE_TRACKERS")),
-                                               client: configuration.trackerClient(logger: logger), logger: logger)
+                                               client: configuration.trackerClient(logger: logger, stats: stats), logger: logger)
                 jobs.append(.counting(name: "tracker-stats", interval: 2) {
-                    try await stats.run { try statsJob.scrapeDue() }
-                })
+                    try await scrapes.run { try statsJob.scrapeDue() }
+                }.needingVPN())
                 jobs.append(.counting(name: "source-resync", interval: 5) {
                     try database.retireStaleSources(now: Date(), limit: 1)
                 })
@@ -165,7 +168,7 @@ public enum EngineProcess {
             if let interval = intervals[job.name] { job.interval = interval }
             return job
         }
-        let scheduler = Scheduler(jobs: jobs, logger: logger, recorder: DatabaseJobRecorder(database: database, logger: logger), ledger: jobLedger)
+        let scheduler = Scheduler(jobs: jobs, logger: logger, recorder: DatabaseJobRecorder(database: database, logger: logger, stats: stats), ledger: jobLedger)
         jobs.removeAll()
         let schedulerTask = Task { await scheduler.run() }
         let waker = WakeChannel.Listener(path: configuration.engineWakeSocket)
@@ -191,6 +194,7 @@ public enum EngineProcess {
         try await pool.shutdownGracefully()
         try await streamGroup.shutdownGracefully()
         try await group.shutdownGracefully()
+        stats.close()
         logger.info("engine stopped", metadata: ["event": "engine_stopped"])
     }
 
@@ -233,12 +237,12 @@ extension Configuration {
 
     /// Trackers over HTTP (libcurl: one attempt, short budget, bound to the peer address)
     /// and UDP.
-    func trackerClient(logger: Logger) -> NetworkTrackerClient {
+    func trackerClient(logger: Logger, stats: (any StatsRecording)? = nil) -> NetworkTrackerClient {
         var policy = HTTPClientPolicy()
         policy.maxAttempts = 1
         policy.options.connectTimeout = 3
         policy.options.totalTimeout = 8
-        let client = HTTPClient(policy: policy, logger: logger)
+        let client = HTTPClient(policy: policy.observed(by: stats, as: "tracker"), logger: logger)
         let bind = string("CONTENT_BIND_ADDRESS").isEmpty ? "0.0.0.0" : string("CONTENT_BIND_ADDRESS")
         return NetworkTrackerClient(bindAddress: bind) { url in
             let response = try client.get(url, budget: 8)

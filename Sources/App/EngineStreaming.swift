@@ -279,6 +279,7 @@ struct JobDTO: Encodable {
     var consecutiveFailures: Int
     var successRate: Double
     var running: Bool
+    var paused: Bool
     var lastDurationMs: Int?
     var lastItems: Int?
     var lastError: String?
@@ -293,6 +294,7 @@ struct JobDTO: Encodable {
         consecutiveFailures = state.consecutiveFailures
         successRate = (state.successRate * 1000).rounded() / 1000
         running = state.running
+        paused = state.paused
         lastDurationMs = state.lastDuration.map { Int($0 * 1000) }
         lastItems = state.lastItems
         lastError = state.lastError
@@ -326,13 +328,16 @@ enum Metrics {
 }
 
 /// Title pages hint the engine: an intent row (deduplicated per movie) and a wake-up. A
-/// movie with sources is hinted at most once a minute per worker, so a busy page costs no
-/// database write per view.
+/// movie is looked at most once every 3 s per worker (a movie without sources yet) or once a
+/// minute (hinted), so a busy page costs neither a database read nor a write per view.
 final class PrefetchHinter: PrefetchHinting, @unchecked Sendable {
     let database: AppDatabase
     let waker: DatagramWaker
-    private var hinted: [Int: Date] = [:]
+    /// When each movie may be looked at again.
+    private var quietUntil: [Int: Date] = [:]
     private let lock = NSLock()
+    static let hintGap: Double = 60
+    static let noSourceGap: Double = 3
 
     init(database: AppDatabase, waker: DatagramWaker) {
         self.database = database
@@ -341,15 +346,18 @@ final class PrefetchHinter: PrefetchHinting, @unchecked Sendable {
 
     func opened(movieId: Int, userId: String) {
         let now = Date()
-        // Nothing to prefetch yet (a read, no write): ask again on the next view.
-        guard (try? database.sourceCount(movieId: movieId)) ?? 0 > 0 else { return }
         let due = lock.withLock { () -> Bool in
-            if let last = hinted[movieId], now.timeIntervalSince(last) < 60 { return false }
-            if hinted.count > 10_000 { hinted.removeAll() }
-            hinted[movieId] = now
+            if let until = quietUntil[movieId], now < until { return false }
+            if quietUntil.count > 10_000 { quietUntil.removeAll() }
+            quietUntil[movieId] = now.addingTimeInterval(Self.hintGap)
             return true
         }
         guard due else { return }
+        // Nothing to prefetch yet: look again after a short gap (sources may be found meanwhile).
+        guard (try? database.sourceCount(movieId: movieId)) ?? 0 > 0 else {
+            lock.withLock { quietUntil[movieId] = now.addingTimeInterval(Self.noSourceGap) }
+            return
+        }
         if (try? database.recordPrefetchIntent(userId: userId, movieId: movieId, now: now)) == true {
             waker.wake("stream-intents")
         }

@@ -11,35 +11,35 @@ import Scheduler
 extension Configuration {
     /// YTS then TheRARBG, each with its mirrors (one attempt per mirror: failover is the
     /// retry), bound to the peer address like all torrent traffic.
-    func contentDirectories(logger: Logger) -> [any ContentDirectory] {
-        func client(budget: Double) -> HTTPClient {
+    func contentDirectories(logger: Logger, stats: (any StatsRecording)? = nil) -> [any ContentDirectory] {
+        func client(budget: Double, api: String) -> HTTPClient {
             var policy = HTTPClientPolicy()
             policy.maxAttempts = 1
             policy.options.connectTimeout = budget
             policy.options.totalTimeout = budget
             policy.options.maxBodyBytes = 4 << 20
-            return HTTPClient(policy: policy, logger: logger)
+            return HTTPClient(policy: policy.observed(by: stats, as: api), logger: logger)
         }
         return [
             YTSClient(primary: string("YTS_API_URL"), mirrors: ConfigValueParser.list(string("YTS_MIRRORS")),
-                      statusPage: string("YTS_STATUS_URL"), http: client(budget: 2), logger: logger),
+                      statusPage: string("YTS_STATUS_URL"), http: client(budget: 2, api: "yts"), logger: logger),
             TheRARBGClient(primary: string("THE_RARBG_API_URL"), mirrors: ConfigValueParser.list(string("THE_RARBG_MIRRORS")),
-                           http: client(budget: 4), logger: logger),
+                           http: client(budget: 4, api: "therarbg"), logger: logger),
         ]
     }
 
-    func torrentFileFetcher(logger: Logger) -> TorrentFileFetcher {
+    func torrentFileFetcher(logger: Logger, stats: (any StatsRecording)? = nil) -> TorrentFileFetcher {
         var policy = HTTPClientPolicy()
         policy.maxAttempts = 1
         policy.options.connectTimeout = 5
         policy.options.totalTimeout = 5
         policy.options.maxBodyBytes = TorrentFileFetcher.maximumSize
-        return TorrentFileFetcher(http: HTTPClient(policy: policy, logger: logger), caches: ConfigValueParser.list(string("TORRENT_CACHES")))
+        return TorrentFileFetcher(http: HTTPClient(policy: policy.observed(by: stats, as: "torrent-cache"), logger: logger), caches: ConfigValueParser.list(string("TORRENT_CACHES")))
     }
 
-    func sourceDiscovery(database: AppDatabase, logger: Logger) -> SourceDiscovery? {
+    func sourceDiscovery(database: AppDatabase, logger: Logger, stats: (any StatsRecording)? = nil) -> SourceDiscovery? {
         guard let cipher = fieldCipher else { return nil }
-        return SourceDiscovery(database: database, cipher: cipher, directories: contentDirectories(logger: logger), logger: logger)
+        return SourceDiscovery(database: database, cipher: cipher, directories: contentDirectories(logger: logger, stats: stats), logger: logger)
     }
 }
 
@@ -103,12 +103,16 @@ final class OnDemandSourceSearch: SourceSearching, @unchecked Sendable {
 
 /// Job runs into `job_run`: every failure and every run that did something (idle runs of
 /// frequent jobs are only counted in memory, so an idle engine writes nothing).
+/// The same runs are timed into the stats (`job.<name>` and its `.success`/`.failure` events).
 struct DatabaseJobRecorder: JobRecorder {
     let database: AppDatabase
     let logger: Logger
+    var stats: (any StatsRecording)?
 
     func record(_ run: JobRun) {
         guard !run.succeeded || (run.items ?? 1) > 0 else { return }
+        stats?.duration("job.\(run.job)", seconds: run.duration)
+        stats?.event("job.\(run.job).\(run.succeeded ? "success" : "failure")")
         let started = Date(timeIntervalSinceNow: -(run.duration))
         do {
             try database.recordJobRun(job: run.job, startedAt: started, duration: run.duration, succeeded: run.succeeded,

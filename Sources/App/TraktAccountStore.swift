@@ -48,11 +48,11 @@ struct TraktAccountStore: TraktAccounts {
 
 extension Configuration {
     /// The Trakt client.
-    func traktClient(logger: Logger) -> TraktClient {
+    func traktClient(logger: Logger, stats: (any StatsRecording)? = nil) -> TraktClient {
         var policy = HTTPClientPolicy()
         policy.options.totalTimeout = 8
         return TraktClient(baseURL: string("TRAKT_API_URL"), clientID: string("TRAKT_CLIENT_ID"),
-                           clientSecret: string("TRAKT_CLIENT_SECRET"), http: HTTPClient(policy: policy, logger: logger))
+                           clientSecret: string("TRAKT_CLIENT_SECRET"), http: HTTPClient(policy: policy.observed(by: stats, as: "trakt"), logger: logger))
     }
 
     /// The field cipher of `SOURCE_SECURITY_KEY`.

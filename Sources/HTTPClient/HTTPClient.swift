@@ -14,9 +14,17 @@ public struct HTTPClientPolicy: Sendable {
     public var ratePerHost: [String: Double] = [:]
     /// Per-attempt options (timeouts, body cap, interface).
     public var options = HTTPRequestOptions()
+    /// Told about every finished call (all attempts together), for metrics.
+    public var observer: (any HTTPCallObserving)?
 
     /// Default policy.
     public init() {}
+}
+
+/// Sees each finished call: its host, how long it took across attempts and its final status
+/// (nil: no response at all).
+public protocol HTTPCallObserving: Sendable {
+    func completed(host: String, seconds: Double, status: Int?)
 }
 
 /// The transport seam: libcurl in production, a scripted fake in tests.
@@ -80,6 +88,20 @@ public final class HTTPClient: Sendable {
     }
 
     func send(method: String, url: String, body: [UInt8]?, headers: [String], budget: Double) throws(HTTPClientError) -> HTTPResponse {
+        guard let observer = policy.observer else { return try attempts(method: method, url: url, body: body, headers: headers, budget: budget) }
+        let started = Date()
+        let host = URL(string: url)?.host ?? "?"
+        do {
+            let response = try attempts(method: method, url: url, body: body, headers: headers, budget: budget)
+            observer.completed(host: host, seconds: Date().timeIntervalSince(started), status: response.status)
+            return response
+        } catch {
+            observer.completed(host: host, seconds: Date().timeIntervalSince(started), status: nil)
+            throw error
+        }
+    }
+
+    func attempts(method: String, url: String, body: [UInt8]?, headers: [String], budget: Double) throws(HTTPClientError) -> HTTPResponse {
         let deadline = Date().addingTimeInterval(budget)
         let host = URL(string: url)?.host ?? "?"
         let path = URL(string: url)?.path ?? "?"

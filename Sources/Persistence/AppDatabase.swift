@@ -65,6 +65,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration007SourceDiscovery.identifier) { db in
             try db.execute(sql: Migration007SourceDiscovery.sql)
         }
+        migrator.registerMigration(Migration008Stats.identifier) { db in
+            try db.execute(sql: Migration008Stats.sql)
+        }
         return migrator
     }
 

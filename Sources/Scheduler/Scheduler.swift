@@ -10,6 +10,8 @@ public struct ScheduledJob: Sendable {
     /// A run still going after this many seconds is cancelled and reported (default: ten
     /// intervals, between 5 minutes and an hour).
     public var timeout: Double = 0
+    /// Paused while the VPN is down (its work is torrent or source traffic).
+    public var needsVPN = false
     /// One run; returns the items it processed (0: nothing to do, the gap grows; nil: not
     /// counted). Throwing counts as a failure and backs off.
     public var run: @Sendable () async throws -> Int?
@@ -20,6 +22,13 @@ public struct ScheduledJob: Sendable {
         self.interval = interval
         self.run = { try await run(); return nil }
         timeout = Self.defaultTimeout(interval)
+    }
+
+    /// This job, paused while the VPN is down.
+    public func needingVPN() -> ScheduledJob {
+        var job = self
+        job.needsVPN = true
+        return job
     }
 
     static func defaultTimeout(_ interval: Double) -> Double { min(3600, max(300, interval * 10)) }
@@ -62,6 +71,8 @@ public final class JobLedger: @unchecked Sendable {
         public var timeouts = 0
         public var consecutiveFailures = 0
         public var running = false
+        /// Paused because the VPN is down.
+        public var paused = false
         public var lastStartedAt: Double?
         public var lastDuration: Double?
         public var lastItems: Int?
@@ -77,6 +88,10 @@ public final class JobLedger: @unchecked Sendable {
 
     func register(_ jobs: [ScheduledJob]) {
         lock.withLock { for job in jobs { states[job.name] = State(name: job.name, interval: job.interval) } }
+    }
+
+    func paused(_ names: [String], _ paused: Bool) {
+        lock.withLock { for name in names { states[name]?.paused = paused } }
     }
 
     func started(_ name: String, at: Double) {
@@ -167,7 +182,18 @@ public actor Scheduler {
         self.recorder = recorder
         self.ledger = ledger
         ledger.register(jobs)
-        machine = SchedulerStateMachine(jobs: jobs.map { ($0.name, $0.interval) }, now: clock.now())
+        machine = SchedulerStateMachine(jobs: jobs.map { ($0.name, $0.interval) }, now: clock.now(),
+                                        vpnBound: Set(jobs.filter(\.needsVPN).map(\.name)))
+    }
+
+    /// The VPN went down (jobs bound to it pause: none starts, runs in flight finish) or came
+    /// back (they resume, overdue ones at once).
+    public func vpnChanged(up: Bool) {
+        let affected = machine.vpnChanged(up: up, now: clock.now())
+        guard !affected.isEmpty else { return }
+        ledger.paused(affected, !up)
+        logger.info(up ? "jobs resumed" : "jobs paused", metadata: ["event": up ? "jobs_resumed" : "jobs_paused", "jobs": "\(affected.joined(separator: ","))"])
+        sleeper?.cancel()
     }
 
     /// Makes a job due now (interrupting the scheduler's sleep).

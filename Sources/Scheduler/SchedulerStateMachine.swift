@@ -2,7 +2,9 @@
 ///
 /// Time is a parameter (seconds on a monotonic clock), so tests drive it directly. Runs of
 /// one job never overlap; a failed run backs off exponentially (interval × 2^failures,
-/// capped at `maximumBackoff`); a wake-up makes named jobs due immediately.
+/// capped at `maximumBackoff`); a wake-up makes named jobs due immediately. Jobs bound to
+/// the VPN are paused while it is down (never started; a run in flight finishes) and are
+/// due at once when it comes back if their time passed meanwhile.
 public struct SchedulerStateMachine: Sendable {
     /// What the runner should do next.
     public enum Action: Equatable, Sendable {
@@ -20,6 +22,8 @@ public struct SchedulerStateMachine: Sendable {
         var consecutiveFailures = 0
         /// Runs in a row that found nothing to do.
         var idleRuns = 0
+        /// Paused while the VPN is down.
+        var needsVPN = false
     }
 
     private var entries: [Entry]
@@ -28,18 +32,32 @@ public struct SchedulerStateMachine: Sendable {
     /// The longest gap an idle job stretches to (a job that found nothing doubles its gap
     /// each time, so idle jobs cost nothing; a wake-up or work found resets it).
     public var maximumIdleGap: Double = 30
+    /// Whether the VPN is up (true when there is no VPN to watch).
+    public private(set) var vpnUp = true
 
     /// Creates the machine; every job is first due at `now + initialDelay`.
-    public init(jobs: [(name: String, interval: Double)], now: Double, initialDelay: Double = 0, maximumBackoff: Double = 3600) {
-        entries = jobs.map { Entry(name: $0.name, interval: max(0.001, $0.interval), nextDue: now + initialDelay) }
+    public init(jobs: [(name: String, interval: Double)], now: Double, initialDelay: Double = 0, maximumBackoff: Double = 3600,
+                vpnBound: Set<String> = []) {
+        entries = jobs.map { Entry(name: $0.name, interval: max(0.001, $0.interval), nextDue: now + initialDelay, needsVPN: vpnBound.contains($0.name)) }
         self.maximumBackoff = maximumBackoff
     }
+
+    /// The VPN went down or came back. Returns the jobs paused or resumed by the change.
+    @discardableResult
+    public mutating func vpnChanged(up: Bool, now: Double) -> [String] {
+        guard up != vpnUp else { return [] }
+        vpnUp = up
+        return entries.filter(\.needsVPN).map(\.name)
+    }
+
+    /// Whether a job is paused now (bound to the VPN while it is down).
+    public func isPaused(_ name: String) -> Bool { !vpnUp && (entries.first { $0.name == name }?.needsVPN ?? false) }
 
     /// The next action at `now`. A returned `.run` marks the job as running.
     public mutating func next(now: Double) -> Action {
         var earliest: Double?
         var candidate: Int?
-        for (index, entry) in entries.enumerated() where !entry.running {
+        for (index, entry) in entries.enumerated() where !entry.running && (vpnUp || !entry.needsVPN) {
             if entry.nextDue <= now, candidate == nil || entry.nextDue < entries[candidate!].nextDue {
                 candidate = index
             }
@@ -78,6 +96,7 @@ public struct SchedulerStateMachine: Sendable {
 
     /// Makes the named job due now (an intent arrived); unknown names are ignored.
     public mutating func wake(_ name: String, now: Double) {
+        // A paused job stays paused; the wake-up still counts when the VPN is back.
         guard let index = entries.firstIndex(where: { $0.name == name }) else { return }
         entries[index].nextDue = min(entries[index].nextDue, now)
         entries[index].idleRuns = 0

@@ -71,17 +71,22 @@ def test_an_admin_runs_a_job_now(job_stack):
 
 
 def test_a_failing_job_is_counted_and_backs_off(job_stack):
-    # Season completion and metadata sync hit TMDB: make TMDB fail, run metadata sync now.
-    requests.post(job_stack.upstream.base + "/__control", json={"fail_status": 500, "prefix": "/tmdb/"}, timeout=5)
+    # The list refresh asks TMDB for every list: make TMDB fail, run it now.
+    before = jobs(job_stack)["list-refresh"]
+    assert before["failures"] == 0, "with TMDB up the list refresh succeeds"
+    requests.post(job_stack.upstream.base + "/__control", json={"targets": {"tmdb": {"mode": "error", "status": 500}}}, timeout=5)
     try:
-        r = job_stack.jar.post(job_stack.url("/api/admin/jobs/metadata-sync/run"), headers={"X-Session-Id": job_stack.sid}, verify=False, timeout=10)
+        r = job_stack.jar.post(job_stack.url("/api/admin/jobs/list-refresh/run"), headers={"X-Session-Id": job_stack.sid}, verify=False, timeout=10)
         assert r.status_code == 202
-        failed = wait_until(lambda: (lambda j: j if j["failures"] >= 1 else None)(jobs(job_stack)["metadata-sync"]), 20)
+        failed = wait_until(lambda: (lambda j: j if j["failures"] >= 1 else None)(jobs(job_stack)["list-refresh"]), 20)
         assert failed and failed["consecutiveFailures"] >= 1 and failed["lastError"]
-        assert failed["nextRunInSeconds"] >= 5400, "backs off beyond its interval"
+        assert failed["nextRunInSeconds"] >= 3500, "a failing job never retries sooner than its interval (backoff is capped at an hour)"
         assert jobs(job_stack)["heartbeat"]["failures"] == 0, "one job's failure never stops the others"
     finally:
         requests.post(job_stack.upstream.base + "/__control", json={}, timeout=5)
+    # TMDB is back: the next run (triggered now rather than after the backoff) succeeds.
+    job_stack.jar.post(job_stack.url("/api/admin/jobs/list-refresh/run"), headers={"X-Session-Id": job_stack.sid}, verify=False, timeout=10)
+    assert wait_until(lambda: jobs(job_stack)["list-refresh"]["consecutiveFailures"] == 0, 20), "recovers on its own"
 
 
 def test_an_idle_engine_does_not_poll(job_stack):
@@ -109,3 +114,43 @@ def test_prometheus_metrics_for_admins_and_a_scraper_token(job_stack):
     assert scraper.status_code == 200 and "miauflix_job_failures_total" in scraper.text
     assert requests.get(job_stack.url("/api/metrics"), headers={"Authorization": "Bearer wrong"}, verify=False, timeout=10).status_code == 401
     assert requests.get(job_stack.url("/api/metrics"), verify=False, timeout=10).status_code == 401
+
+
+def test_a_jobs_run_history_for_admins(job_stack):
+    headers = {"X-Session-Id": job_stack.sid}
+    r = job_stack.jar.get(job_stack.url("/api/admin/jobs/list-refresh/runs"), headers=headers, verify=False, timeout=10)
+    assert r.status_code == 200, r.text
+    runs = r.json()
+    assert runs and runs[0]["status"] == "success" and runs[0]["items"] >= 0 and runs[0]["durationMs"] >= 0
+    assert any(run["status"] == "failure" and run["error"] for run in runs), "the failed run earlier is recorded with its error"
+    assert runs[0]["status"] == "success", "newest first: the recovery"
+    assert len(job_stack.jar.get(job_stack.url("/api/admin/jobs/list-refresh/runs?limit=1"), headers=headers, verify=False, timeout=10).json()) == 1
+    assert job_stack.jar.get(job_stack.url("/api/admin/jobs/nope/runs"), headers=headers, verify=False, timeout=10).status_code == 404
+    assert job_stack.jar.get(job_stack.url("/api/admin/jobs/cleanup/runs?limit=0"), headers=headers, verify=False, timeout=10).status_code == 400
+    assert job_stack.get("/api/admin/jobs/cleanup/runs").status_code == 401
+
+
+def test_stats_report_requests_upstream_calls_and_jobs_in_five_minute_frames(job_stack):
+    headers = {"X-Session-Id": job_stack.sid}
+    assert job_stack.get("/api/stats").status_code == 401
+    for _ in range(3):
+        assert job_stack.jar.get(job_stack.url("/api/lists"), headers=headers, verify=False, timeout=10).status_code == 200
+
+    def report():
+        r = job_stack.jar.get(job_stack.url("/api/stats"), headers=headers, verify=False, timeout=10)
+        assert r.status_code == 200, r.text
+        stats = r.json()
+        # The engine merges its frames every 10 s: wait for its job and upstream metrics.
+        return stats if "job.list-refresh" in stats and "api.tmdb.request.failure" in stats else None
+    stats = wait_until(report, 30, interval=2)
+    assert stats, "engine metrics arrive within a flush interval"
+    lengths = {len(values) for values in stats.values()}
+    assert len(lengths) == 1 and 1 <= lengths.pop() <= 288, "one value per 5-minute frame, aligned across metrics"
+    requests_now = stats["http.request"][-1]
+    assert requests_now["count"] >= 3 and 0 <= requests_now["min"] <= requests_now["avg"] <= requests_now["max"]
+    assert sum(stats["http.status.2xx"]) >= 3
+    assert sum(stats["http.status.4xx"]) >= 1, "the unauthenticated call above counts as a 4xx"
+    assert sum(f["count"] for f in stats["job.list-refresh"]) >= 1 and sum(stats["job.list-refresh.success"]) >= 1
+    assert sum(stats["job.list-refresh.failure"]) >= 1, "the failing run earlier is counted"
+    assert sum(stats["api.tmdb.request.failure"]) >= 1 and sum(f["count"] for f in stats["api.tmdb.request"]) >= 1
+    assert sum(f["count"] for f in stats["request"]) >= sum(f["count"] for f in stats["api.tmdb.request"])

@@ -317,13 +317,17 @@ def test_demo_mode_plays_with_no_internet(local_swarm):
 
 def test_opening_a_title_page_prefetches_the_ends_only(local_swarm, stream_stack):
     """A title page is a hint: the engine fetches the best source's first and last pieces
-    (the container header and index) and nothing more until Watch Now."""
+    (the container header and index) and nothing more until Watch Now. A worker looks at a
+    movie that had no sources at most every 3 s, so the user keeps browsing the page here."""
     _, data, _ = local_swarm.torrent(1024)
     source = add_source(stream_stack, 299536, data)
-    r = stream_stack.jar.get(stream_stack.url("/api/movies/299536?lang=en"), headers={"X-Session-Id": stream_stack.sid}, verify=False, timeout=15)
-    assert r.status_code == 200
+
+    def opened_and_prefetched():
+        r = stream_stack.jar.get(stream_stack.url("/api/movies/299536?lang=en"), headers={"X-Session-Id": stream_stack.sid}, verify=False, timeout=15)
+        assert r.status_code == 200
+        return verified_pieces(stream_stack, source) >= 3
     pieces = (len(local_swarm.data) + (1 << 20) - 1) >> 20
-    assert wait_until(lambda: verified_pieces(stream_stack, source) >= 3, 15), "the ends were prefetched"
+    assert wait_until(opened_and_prefetched, 20, interval=1), "the ends were prefetched"
     time.sleep(1.5)
     assert verified_pieces(stream_stack, source) == 3 < pieces, "only the first two and the last piece"
     key = watch(stream_stack, 299536)

@@ -96,3 +96,17 @@ import Testing
         #expect(mode == "wal")
     }
 }
+
+@Suite struct StatsStoreTests {
+    @Test func framesFromSeveralProcessesAddUpAndOldFramesAreDropped() throws {
+        let database = try AppDatabase.inMemory()
+        try database.mergeStats([StatsSample(name: "http.request", frame: 10, kind: .duration, count: 2, sum: 0.5, min: 0.125, max: 0.375)])
+        try database.mergeStats([StatsSample(name: "http.request", frame: 10, kind: .duration, count: 1, sum: 0.25, min: 0.25, max: 0.25),
+                                 StatsSample(name: "job.cleanup.success", frame: 11, kind: .event, count: 1)])
+        let rows = try database.stats(since: 0).sorted { $0.frame < $1.frame }
+        #expect(rows == [StatsSample(name: "http.request", frame: 10, kind: .duration, count: 3, sum: 0.75, min: 0.125, max: 0.375),
+                         StatsSample(name: "job.cleanup.success", frame: 11, kind: .event, count: 1)])
+        #expect(try database.deleteStats(before: 11) == 1)
+        #expect(try database.stats(since: 0).map(\.name) == ["job.cleanup.success"])
+    }
+}

@@ -165,3 +165,25 @@ struct CancellationErrorLike: Error {}
         await task.value
     }
 }
+
+@Suite struct SchedulerVPNTests {
+    @Test func jobsBoundToTheVPNPauseWhileItIsDownAndResumeWhenItIsBack() {
+        var machine = SchedulerStateMachine(jobs: [("source-search", 1), ("heartbeat", 5)], now: 0, vpnBound: ["source-search"])
+        #expect(machine.next(now: 0) == .run("source-search"))
+        #expect(machine.next(now: 0) == .run("heartbeat"))
+        #expect(machine.vpnChanged(up: false, now: 0.5) == ["source-search"])
+        #expect(machine.vpnChanged(up: false, now: 0.6) == [], "no change, nothing reported")
+        machine.finished("source-search", succeeded: true, now: 0.7) // the run in flight finishes
+        machine.finished("heartbeat", succeeded: true, now: 0.7)
+        #expect(machine.isPaused("source-search") && !machine.isPaused("heartbeat"))
+        // Down: only the heartbeat runs, and the sleep ignores the paused job.
+        #expect(machine.next(now: 2) == .sleep(until: 5.7))
+        #expect(machine.next(now: 5.7) == .run("heartbeat"))
+        machine.wake("source-search", now: 6)
+        #expect(machine.next(now: 6) == .sleep(until: nil), "a wake-up does not run a paused job")
+        // Back: the overdue job runs at once.
+        #expect(machine.vpnChanged(up: true, now: 20) == ["source-search"])
+        #expect(machine.next(now: 20) == .run("source-search"))
+        #expect(!machine.isPaused("source-search"))
+    }
+}
