@@ -36,6 +36,8 @@ public struct APIEnvironment: Sendable {
     public var engine: (any EngineInspecting)?
     /// METRICS_TOKEN: a Prometheus scraper's bearer token for `/api/metrics` (empty: admins only).
     public var metricsToken: String = ""
+    /// `WATCHED_THRESHOLD`: the fraction past which a title counts as watched.
+    public var watchedThreshold: Double = 0.9
     /// Request, upstream and job metrics for `/api/stats` (nil: not recorded).
     public var stats: (any StatsRecording)?
     /// Prefetch hints from title pages (nil: none).

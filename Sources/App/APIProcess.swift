@@ -48,6 +48,7 @@ public enum APIProcess {
         var withCatalog = environment
         let stats = StatsRecorder(database: database, logger: logger)
         withCatalog.stats = stats
+        withCatalog.watchedThreshold = Double(configuration.int("WATCHED_THRESHOLD")) / 100
         let tmdb = configuration.tmdbClient(logger: logger, database: database, stats: stats)
         withCatalog.movies = DatabaseFirstMovies(database: database, source: tmdb, budget: 3, logger: logger, genreNames: tmdb)
         withCatalog.lists = DatabaseFirstLists(database: database, source: tmdb, budget: 3, logger: logger)

@@ -68,6 +68,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration008Stats.identifier) { db in
             try db.execute(sql: Migration008Stats.sql)
         }
+        migrator.registerMigration(Migration009Progress.identifier) { db in
+            try db.execute(sql: Migration009Progress.sql)
+        }
         return migrator
     }
 
