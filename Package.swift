@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "BitTorrentProtocol", dependencies: ["Bencode", "BitTorrentCore"], exclude: ["README.md"]),
         .target(name: "SwarmLogic", dependencies: ["BitTorrentCore"], exclude: ["README.md"]),
         .target(name: "SourceLogic", exclude: ["README.md"]),
+        .target(name: "QRCode", exclude: ["README.md"]),
 
         // L1
         .target(name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], exclude: ["README.md"]),
@@ -69,7 +70,7 @@ let package = Package(
 
         // L2
         .target(name: "API", dependencies: [
-            "WebCore", "Domain", "Crypto", "Persistence", "Catalog", "BitTorrentCore", "SourceLogic",
+            "WebCore", "Domain", "Crypto", "Persistence", "Catalog", "BitTorrentCore", "SourceLogic", "QRCode",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         .target(name: "StreamServer", dependencies: [
@@ -91,6 +92,7 @@ let package = Package(
 
         // L4
         .executableTarget(name: "MiauflixCLI", dependencies: [
+            "QRCode",
             "App",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -104,6 +106,7 @@ let package = Package(
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
         .testTarget(name: "SwarmLogicTests", dependencies: ["SwarmLogic", "BitTorrentCore"]),
         .testTarget(name: "SourceLogicTests", dependencies: ["SourceLogic"]),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
         .testTarget(name: "BitTorrentProtocolTests", dependencies: ["BitTorrentProtocol", "BitTorrentCore", "Bencode"], exclude: ["Fixtures"]),
         .testTarget(name: "BitTorrentCoreTests", dependencies: ["BitTorrentCore", "Bencode", "Crypto"], exclude: ["Fixtures"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),

@@ -7,7 +7,7 @@ mode="${1:-run}"
 packages=(libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libargon2-dev
           nginx openssl curl pkg-config ca-certificates)
 case "$mode" in
-    test) packages+=(libfcgi-bin opentracker mktorrent ffmpeg) ;;
+    test) packages+=(libfcgi-bin opentracker mktorrent ffmpeg zbar-tools librsvg2-bin) ;;
     demo) packages+=(opentracker mktorrent ffmpeg) ;;
     bench) packages+=(libfcgi-bin wrk gcc) ;;
 esac

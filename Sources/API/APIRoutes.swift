@@ -35,6 +35,7 @@ public enum APIRoutes {
             sessions.register(&routes)
             UserRoutes(environment: environment, database: database, auth: sessions).register(&routes)
             AdminRoutes(environment: environment, database: database, auth: sessions).register(&routes)
+            DeviceLoginRoutes(environment: environment, database: database, auth: sessions).register(&routes)
             ProgressRoutes(environment: environment, database: database, movies: environment.movies, shows: environment.shows).register(&routes)
             if let trakt = environment.trakt {
                 TraktRoutes(trakt: trakt, database: database, auth: sessions, clock: environment.clock).register(&routes)

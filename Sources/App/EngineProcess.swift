@@ -98,6 +98,7 @@ public enum EngineProcess {
                 let audit = try database.deleteAudit(before: now.addingTimeInterval(-retentionDays * 86400))
                 try database.deleteExpiredResponses(now: now)
                 try database.deleteExpiredStreamingKeys(now: now)
+                try database.deleteExpiredDeviceLogins(now: now)
                 try database.trimJobRuns(keepPerJob: 200)
                 try database.deleteStats(before: StatsFrames.frame(at: now.timeIntervalSince1970) - StatsFrames.kept)
                 try database.vacuumIfWorthwhile()

@@ -24,6 +24,7 @@ public struct AuditEvent: Sendable, Equatable {
         case apiError = "API_ERROR"
         case configurationChange = "CONFIGURATION_CHANGE"
         case securitySettingChange = "SECURITY_SETTING_CHANGE"
+        case deviceAuthorization = "DEVICE_AUTHORIZATION"
     }
 
     /// Severities.

@@ -59,7 +59,7 @@ struct Miauflix: ParsableCommand {
             (generated on first start). See `miauflix config check`.
             """,
         subcommands: [APICommand.self, APIWorkerCommand.self, EngineCommand.self, MigrateCommand.self,
-                      UserCommand.self, ConfigCommand.self, KeysCommand.self, CatalogCommand.self, SourceCommand.self])
+                      UserCommand.self, ConfigCommand.self, KeysCommand.self, CatalogCommand.self, SourceCommand.self, QRCommand.self])
 }
 
 /// Loads the configuration, or exits with a one-line error naming the variable.

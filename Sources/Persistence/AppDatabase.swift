@@ -71,6 +71,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration009Progress.identifier) { db in
             try db.execute(sql: Migration009Progress.sql)
         }
+        migrator.registerMigration(Migration010DeviceLogin.identifier) { db in
+            try db.execute(sql: Migration010DeviceLogin.sql)
+        }
         return migrator
     }
 

@@ -47,3 +47,27 @@ import Foundation
         #expect(AuditValue.json([:]) == "{}")
     }
 }
+
+@Suite struct DeviceUserCodeTests {
+    struct Counter: RandomNumberGenerator {
+        var state: UInt64 = 0
+        mutating func next() -> UInt64 { state &+= 0x9E37_79B9_7F4A_7C15; return state }
+    }
+
+    @Test func codesAreEightUnambiguousCharactersShownWithADash() {
+        var generator = Counter()
+        let code = DeviceUserCode.random(using: &generator)
+        #expect(code.value.count == 8 && code.value.allSatisfy(DeviceUserCode.alphabet.contains))
+        #expect(code.formatted.count == 9 && code.formatted.dropFirst(4).first == "-")
+        #expect(!DeviceUserCode.alphabet.contains(where: { "AEIOU01L".contains($0) }))
+        #expect(DeviceUserCode.random(using: &generator) != code)
+    }
+
+    @Test func typedCodesIgnoreCaseSpacesAndDashesButNothingElse() {
+        #expect(DeviceUserCode(typed: "bcdf-2345")?.value == "BCDF2345")
+        #expect(DeviceUserCode(typed: " BCDF 2345 ")?.value == "BCDF2345")
+        #expect(DeviceUserCode(typed: "BCDF-234") == nil)
+        #expect(DeviceUserCode(typed: "BCDF-2340") == nil, "0 is not in the alphabet")
+        #expect(DeviceUserCode(typed: "BCDF-2345-X") == nil)
+    }
+}
