@@ -52,6 +52,9 @@ public enum APIRoutes {
         }
         if let shows = environment.shows {
             ShowRoutes(catalog: shows).register(&routes)
+            if let database = environment.database, let auth {
+                EpisodeStreamRoutes(environment: environment, database: database, shows: shows, auth: auth).register(&routes)
+            }
         }
         if let lists = environment.lists {
             ListRoutes(catalog: lists, clock: environment.clock).register(&routes)

@@ -69,6 +69,8 @@ public protocol EngineWaking: Sendable {
 /// in the background and its results appear on the next request. Implemented by `App`.
 public protocol SourceSearching: Sendable {
     func searchIfNeeded(movieId: Int, budget: Double)
+    /// The same for a show's episode sources (the show's internal id).
+    func searchShowIfNeeded(showId: Int, budget: Double)
 }
 
 /// Opening a title's page is a hint: the engine prefetches the best source's first and last

@@ -64,9 +64,7 @@ struct StreamKeyRoutes {
     }
 
     func watch(_ request: Request) throws -> Response {
-        guard let quality = Self.qualities.first(where: { $0.lowercased() == (request.parameter("quality") ?? "").lowercased() }) else {
-            throw APIError.validation([ValidationIssue(path: ["quality"], code: "invalid_value", message: "quality must be one of \(Self.qualities.joined(separator: ", "))")])
-        }
+        let quality = try Self.quality(request)
         _ = try CatalogRoutes.language(request)
         guard let identity = request.identity else { throw APIError.unauthorized(detail: "Authentication required") }
         let movie = try movie(request)
@@ -76,25 +74,8 @@ struct StreamKeyRoutes {
         guard try database.sourceCount(movieId: movie.id) > 0 else {
             throw APIError.handler(status: 404, message: "No sources available for this movie")
         }
-        var streamable = try database.streamableSources(movieId: movie.id)
-        // `hevc=true`: the client decodes HEVC (a TV, Safari), so HEVC sources compete on
-        // equal terms (the stored score assumes a browser that cannot).
-        if request.query["hevc"] == "true" {
-            func rank(_ source: StreamableSource) -> Int {
-                StreamingScore.score(.init(quality: source.quality.flatMap(ReleaseInfo.Quality.init(rawValue:)),
-                                           codec: source.videoCodec.flatMap(ReleaseInfo.VideoCodec.init(rawValue:)),
-                                           releaseType: source.releaseType.flatMap(ReleaseInfo.ReleaseType.init(rawValue:)),
-                                           size: Int64(source.size), seeders: source.broadcasters, leechers: source.watchers),
-                                     hevcPlayable: true)
-            }
-            streamable.sort { ($0.hasFile ? 1 : 0, rank($0)) > ($1.hasFile ? 1 : 0, rank($1)) }
-        }
-        let chosen = quality == "auto" ? streamable.first
-            : (streamable.first { $0.quality?.lowercased() == quality.lowercased() } ?? streamable.first)
-        guard let source = chosen else {
-            throw APIError.handler(status: 404, message: quality == "auto" ? "No suitable quality source available" : "No \(quality) quality source available")
-        }
-        let key = identity.userId + ":" + Encoding.base64URL(SecureRandom.bytes(30))
+        let source = try Self.choose(try database.streamableSources(movieId: movie.id), quality: quality, hevc: request.query["hevc"] == "true")
+        let key = Self.newKey(userId: identity.userId)
         let now = environment.clock.now()
         let expiresAt = now.addingTimeInterval(Double(environment.streamKeyTTL))
         try database.issueStreamingKey(keyHash: Self.hash(key, secret: environment.streamKeySecret), userId: identity.userId,
@@ -106,15 +87,52 @@ struct StreamKeyRoutes {
                             expiresAt: ISO8601DateFormatter().string(from: expiresAt)))
     }
 
-    /// The stored form of a streaming key.
-    static func hash(_ key: String, secret: String) -> String {
-        Encoding.hex(Digest.hmacSHA256(key: Array(secret.utf8), data: Array(key.utf8)))
+    /// The source Watch Now streams: the requested quality if there is one, else the best.
+    /// `hevc`: the client decodes HEVC (a TV, Safari), so HEVC sources compete on equal
+    /// terms (the stored score assumes a browser that cannot).
+    static func choose(_ sources: [StreamableSource], quality: String, hevc: Bool) throws -> StreamableSource {
+        var streamable = sources
+        if hevc {
+            func rank(_ source: StreamableSource) -> Int {
+                StreamingScore.score(.init(quality: source.quality.flatMap(ReleaseInfo.Quality.init(rawValue:)),
+                                           codec: source.videoCodec.flatMap(ReleaseInfo.VideoCodec.init(rawValue:)),
+                                           releaseType: source.releaseType.flatMap(ReleaseInfo.ReleaseType.init(rawValue:)),
+                                           size: Int64(source.size), seeders: source.broadcasters, leechers: source.watchers),
+                                     hevcPlayable: true)
+            }
+            streamable.sort { ($0.hasFile ? 1 : 0, rank($0)) > ($1.hasFile ? 1 : 0, rank($1)) }
+        }
+        let chosen = quality == "auto" ? streamable.first
+            : (streamable.first { $0.quality?.lowercased() == quality.lowercased() } ?? streamable.first)
+        guard let chosen else {
+            throw APIError.handler(status: 404, message: quality == "auto" ? "No suitable quality source available" : "No \(quality) quality source available")
+        }
+        return chosen
     }
 
-    func addSource(_ request: Request) throws -> Response {
-        guard let cipher = environment.sourceCipher else { throw APIError.notConfigured(service: "SOURCE") }
-        let body = try Body.decode(ManualSource.self, from: request)
-        let movie = try movie(request)
+    /// The quality path parameter, validated.
+    static func quality(_ request: Request) throws -> String {
+        guard let quality = qualities.first(where: { $0.lowercased() == (request.parameter("quality") ?? "").lowercased() }) else {
+            throw APIError.validation([ValidationIssue(path: ["quality"], code: "invalid_value", message: "quality must be one of \(qualities.joined(separator: ", "))")])
+        }
+        return quality
+    }
+
+    /// A new streaming key for `userId`: ≥ 240 random bits after the user id.
+    static func newKey(userId: String) -> String { userId + ":" + Encoding.base64URL(SecureRandom.bytes(30)) }
+
+    /// A source an admin supplies, validated: a magnet or a base64 .torrent (bounded decoder,
+    /// sanitized paths), and an optional quality name.
+    struct ParsedSource {
+        var infoHash: InfoHash
+        var magnet: Magnet
+        var torrent: [UInt8]?
+        var metainfo: Metainfo?
+        var size: Int64
+        var quality: Int?
+    }
+
+    static func parse(_ body: ManualSource) throws -> ParsedSource {
         var quality: Int?
         if let name = body.quality {
             guard let index = AppDatabase.qualities.firstIndex(where: { $0.lowercased() == name.lowercased() }) else {
@@ -125,6 +143,7 @@ struct StreamKeyRoutes {
         let infoHash: InfoHash
         var magnet: Magnet
         var torrentBytes: [UInt8]?
+        var parsedInfo: Metainfo?
         var size: Int64 = 0
         switch (body.magnet, body.torrent) {
         case let (link?, nil):
@@ -143,10 +162,25 @@ struct StreamKeyRoutes {
             infoHash = metainfo.infoHash
             magnet = Magnet(infoHash: infoHash, displayName: metainfo.name, trackers: metainfo.trackerTiers.flatMap { $0 })
             torrentBytes = bytes
+            parsedInfo = metainfo
             size = metainfo.totalLength
         default:
             throw APIError.validation([ValidationIssue(path: [], code: "custom", message: "Send exactly one of magnet or torrent")])
         }
+        return ParsedSource(infoHash: infoHash, magnet: magnet, torrent: torrentBytes, metainfo: parsedInfo, size: size, quality: quality)
+    }
+
+    /// The stored form of a streaming key.
+    static func hash(_ key: String, secret: String) -> String {
+        Encoding.hex(Digest.hmacSHA256(key: Array(secret.utf8), data: Array(key.utf8)))
+    }
+
+    func addSource(_ request: Request) throws -> Response {
+        guard let cipher = environment.sourceCipher else { throw APIError.notConfigured(service: "SOURCE") }
+        let body = try Body.decode(ManualSource.self, from: request)
+        let movie = try movie(request)
+        let parsed = try Self.parse(body)
+        let (infoHash, magnet, torrentBytes, size, quality) = (parsed.infoHash, parsed.magnet, parsed.torrent, parsed.size, parsed.quality)
         let id = try ManualSources.attach(database: database, cipher: cipher, movieId: movie.id, infoHash: infoHash, magnet: magnet,
                                           torrent: torrentBytes, size: size, quality: quality, now: environment.clock.now())
         guard let id else { throw APIError.handler(status: 409, message: "This source is already attached to the movie") }

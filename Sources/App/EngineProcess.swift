@@ -78,7 +78,8 @@ public enum EngineProcess {
                     }
                 }
                 for intent in intents where intent.sourceId == nil {
-                    guard let best = try database.streamableSources(movieId: intent.movieId).first(where: \.hasFile), !opened.contains(best.id) else { continue }
+                    guard let movieId = intent.movieId, let best = try database.streamableSources(movieId: movieId).first(where: \.hasFile),
+                          !opened.contains(best.id) else { continue }
                     opened.insert(best.id)
                     torrents.open(sourceId: best.id, pool: pool, prefetchOnly: true).whenFailure { error in
                         logger.warning("prefetch not started", metadata: ["event": "prefetch_failed", "source": "\(best.id)", "error": "\(error)"])
@@ -135,6 +136,11 @@ public enum EngineProcess {
                 let searches = BackgroundWorker(label: "source-search")
                 jobs.append(.counting(name: "source-search", interval: 0.1) {
                     try await searches.run { try discovery.searchNext() ? 1 : 0 }
+                }.needingVPN())
+                // Episode sources of shows someone watches (TheRARBG: single episodes and packs).
+                let showSearches = BackgroundWorker(label: "show-source-search")
+                jobs.append(.counting(name: "show-source-search", interval: 1) {
+                    try await showSearches.run { try discovery.searchNextShow() ? 1 : 0 }
                 }.needingVPN())
                 let files = BackgroundWorker(label: "torrent-files")
                 let fileJob = TorrentFileJob(database: database, cipher: cipher, fetcher: configuration.torrentFileFetcher(logger: logger, stats: stats), logger: logger,

@@ -2,6 +2,7 @@ import BitTorrentCore
 import Crypto
 import SharedMemory
 import Scheduler
+import SourceLogic
 import HTTPClient
 import API
 import Foundation
@@ -25,6 +26,8 @@ struct SourceTorrents: Sendable {
         case noMetadata
         case corrupt
         case timeout
+        /// A season pack without a file for the episode asked for.
+        case episodeNotInSource
     }
 
     enum Loaded {
@@ -144,14 +147,14 @@ struct StreamRoutes: StreamResolver {
         }
         let hash = Encoding.hex(Digest.hmacSHA256(key: Array(keySecret.utf8), data: Array(key.utf8)))
         let database = database
-        let lookup = pool.runIfActive(eventLoop: loop) { () -> Int? in
+        let lookup = pool.runIfActive(eventLoop: loop) { () -> StreamingGrant? in
             guard let grant = try database.streamingKey(hash: hash, now: Date()) else { return nil }
             if let source = grant.sourceId { try? database.touchStorage(sourceId: source, now: Date()) }
-            return grant.sourceId ?? -1
+            return grant
         }
-        return lookup.flatMap { sourceId -> EventLoopFuture<StreamReply> in
-            guard let sourceId else { return answer(APIError.handler(status: 401, message: "Invalid or expired streaming key").response) }
-            guard sourceId >= 0 else { return answer(APIError.handler(status: 404, message: "No suitable quality source available").response) }
+        return lookup.flatMap { grant -> EventLoopFuture<StreamReply> in
+            guard let grant else { return answer(APIError.handler(status: 401, message: "Invalid or expired streaming key").response) }
+            guard let sourceId = grant.sourceId else { return answer(APIError.handler(status: 404, message: "No suitable quality source available").response) }
             // Metadata from peers may take long (or never come): the stream answers 504 at
             // STREAM_START_TIMEOUT while the fetch goes on for the next attempt.
             let opened = loop.makePromise(of: Torrent.self)
@@ -168,13 +171,24 @@ struct StreamRoutes: StreamResolver {
                 opened.completeWith(result)
             }
             return opened.futureResult
-                .flatMap { $0.openReader() }
+                .flatMap { torrent in
+                    // An episode key: its file inside a season pack (the largest file otherwise).
+                    guard let wanted = grant.episode else { return torrent.openReader() }
+                    let files = torrent.metainfo.files.map { (path: $0.path, length: $0.length) }
+                    guard let index = EpisodeFile.pick(files: files, season: wanted.season, episode: wanted.episode) else {
+                        return loop.makeFailedFuture(SourceTorrents.Failure.episodeNotInSource)
+                    }
+                    return torrent.openReader(fileIndex: index)
+                }
                 .hop(to: loop)
                 .map { reader in reply(request, reader: reader) }
                 .flatMapError { error in
                     logger.warning("stream unavailable", metadata: ["event": "stream_unavailable", "source": "\(sourceId)", "error": "\(error)"])
                     if case SourceTorrents.Failure.timeout = error {
                         return answer(APIError.handler(status: 504, message: "Stream loading timeout").response)
+                    }
+                    if case SourceTorrents.Failure.episodeNotInSource = error {
+                        return answer(APIError.handler(status: 404, message: "This source does not hold the episode").response)
                     }
                     return answer(APIError.handler(status: 503, message: "Stream source unavailable").response)
                 }

@@ -55,6 +55,45 @@ struct SourceDiscovery: Sendable {
                                                 "added": "\(added)", "directories": "\(answered.joined(separator: ","))", "on_demand": "\(onDemand)"])
     }
 
+    /// Background job: one show someone watches per run (its episode sources). True when
+    /// there was one.
+    @discardableResult
+    func searchNextShow(now: Date = Date()) throws -> Bool {
+        guard let target = try database.nextShowSearchTarget(now: now) else { return false }
+        try searchShow(target, onDemand: false, now: now)
+        return true
+    }
+
+    /// Searches a show's episode sources: every post whose name says a season (a pack) or
+    /// a season and episode is kept; others (extras, whole-series bundles) are dropped. A show
+    /// is searched again daily (new episodes air), sooner after a failure.
+    func searchShow(_ target: ShowSearchTarget, onDemand: Bool, now: Date = Date()) throws {
+        var found: [DirectorySource] = []
+        var answered = 0
+        for directory in directories {
+            do {
+                found += try directory.show(imdbId: target.imdbId, onDemand: onDemand).sources
+                answered += 1
+            } catch {
+                logger.warning("directory unavailable", metadata: ["event": "directory_failed", "directory": "\(directory.name)",
+                                                                    "show": "\(target.showId)", "error": "\(error)"])
+            }
+        }
+        var added = 0
+        for source in found {
+            guard let season = source.info.season else { continue }
+            if try database.saveShowSource(showId: target.showId, season: season, episode: source.info.episode,
+                                           encode(source, runtime: source.info.episode == nil ? target.runtime * 10 : target.runtime), now: now) != nil {
+                added += 1
+            }
+        }
+        var random = SystemRandomNumberGenerator()
+        let retry: TimeInterval = answered == 0 ? Double.random(in: 2700...4500, using: &random) : 86400
+        try database.showSearched(showId: target.showId, nextSearchAt: now.addingTimeInterval(retry), now: now)
+        logger.info("show source search", metadata: ["event": "show_source_search", "show": "\(target.showId)", "found": "\(found.count)",
+                                                     "added": "\(added)", "on_demand": "\(onDemand)"])
+    }
+
     func encode(_ source: DirectorySource, runtime: Int) -> DiscoveredSource {
         var info = source.info
         if info.quality == nil {

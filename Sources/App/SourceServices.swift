@@ -89,12 +89,22 @@ final class OnDemandSourceSearch: SourceSearching, @unchecked Sendable {
 
     func searchIfNeeded(movieId: Int, budget: Double) {
         guard let target = try? database.searchTarget(movieId: movieId) else { return }
-        let first = lock.withLock { running.insert(movieId).inserted }
+        run(key: movieId, budget: budget) { [discovery] in try? discovery.search(target, onDemand: true) }
+    }
+
+    func searchShowIfNeeded(showId: Int, budget: Double) {
+        guard let target = try? database.showSearchTarget(showId: showId) else { return }
+        run(key: -showId, budget: budget) { [discovery] in try? discovery.searchShow(target, onDemand: true) }
+    }
+
+    /// One search per title at a time; the caller waits at most `budget` seconds.
+    private func run(key: Int, budget: Double, _ work: @escaping @Sendable () -> Void) {
+        let first = lock.withLock { running.insert(key).inserted }
         guard first else { return }
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread { [self] in
-            try? discovery.search(target, onDemand: true)
-            lock.withLock { _ = running.remove(movieId) }
+            work()
+            lock.withLock { _ = running.remove(key) }
             done.signal()
         }
         _ = done.wait(timeout: .now() + budget)

@@ -55,6 +55,13 @@ public enum DirectoryError: Error, Equatable, Sendable {
 public protocol ContentDirectory: Sendable {
     var name: String { get }
     func movie(imdbId: String, onDemand: Bool) throws(DirectoryError) -> DirectoryResult
+    /// Episode sources (single episodes and season packs) of a show; directories without
+    /// shows (YTS) answer nothing.
+    func show(imdbId: String, onDemand: Bool) throws(DirectoryError) -> DirectoryResult
+}
+
+extension ContentDirectory {
+    public func show(imdbId: String, onDemand: Bool) throws(DirectoryError) -> DirectoryResult { DirectoryResult(sources: []) }
 }
 
 /// A request-rate gate with two queues (background and on-demand): `reserve` says how long

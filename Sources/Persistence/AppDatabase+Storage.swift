@@ -98,15 +98,15 @@ extension AppDatabase {
 
     /// Every pending intent: Watch Now (a source) or a prefetch (a movie someone opened;
     /// no source chosen yet). Marks them consumed.
-    public func consumeIntents(now: Date, limit: Int = 20) throws -> [(movieId: Int, sourceId: Int?)] {
+    public func consumeIntents(now: Date, limit: Int = 20) throws -> [(movieId: Int?, episodeId: Int?, sourceId: Int?)] {
         try writer.write { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT id, movieId, sourceId FROM stream_intent WHERE consumedAt IS NULL ORDER BY createdAt LIMIT ?
+                SELECT id, movieId, episodeId, sourceId FROM stream_intent WHERE consumedAt IS NULL ORDER BY createdAt LIMIT ?
                 """, arguments: [limit])
             for row in rows {
                 try db.execute(sql: "UPDATE stream_intent SET consumedAt = ? WHERE id = ?", arguments: [now, row["id"] as Int])
             }
-            return rows.map { ($0["movieId"], $0["sourceId"]) }
+            return rows.map { ($0["movieId"], $0["episodeId"], $0["sourceId"]) }
         }
     }
 

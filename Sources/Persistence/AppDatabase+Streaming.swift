@@ -1,6 +1,26 @@
 import Foundation
 import GRDB
 
+/// A season and episode number.
+public struct EpisodeNumber: Sendable, Equatable {
+    public var season: Int
+    public var episode: Int
+
+    public init(season: Int, episode: Int) {
+        self.season = season
+        self.episode = episode
+    }
+}
+
+/// What a streaming key grants.
+public struct StreamingGrant: Sendable, Equatable {
+    public var movieId: Int?
+    /// For an episode key: which episode (the file to serve inside a season pack).
+    public var episode: EpisodeNumber?
+    public var sourceId: Int?
+    public var userId: String
+}
+
 /// A source as the Watch Now choice needs it.
 public struct StreamableSource: Sendable, Equatable {
     public var id: Int
@@ -13,6 +33,8 @@ public struct StreamableSource: Sendable, Equatable {
     public var releaseType: String?
     /// Whether its .torrent is stored (it starts at once).
     public var hasFile: Bool
+    /// A season pack (the episode's file is picked inside it).
+    public var isPack = false
 }
 
 extension AppDatabase {
@@ -43,15 +65,7 @@ extension AppDatabase {
             try Row.fetchAll(db, sql: """
                 SELECT id, quality, size, videoCodec, broadcasters, watchers, streamingScore, sourceType, file IS NOT NULL AS hasFile FROM movie_source
                 WHERE movieId = ? ORDER BY file IS NOT NULL DESC, streamingScore DESC, size DESC, id DESC
-                """, arguments: [movieId]).map { row in
-                let quality: Int? = row["quality"]
-                let codec: Int? = row["videoCodec"]
-                return StreamableSource(id: row["id"], quality: quality.flatMap { Self.qualities.indices.contains($0) ? Self.qualities[$0] : nil },
-                                        size: row["size"], videoCodec: codec.flatMap { Self.videoCodecs.indices.contains($0) ? Self.videoCodecs[$0] : nil },
-                                        broadcasters: row["broadcasters"], watchers: row["watchers"], streamingScore: row["streamingScore"],
-                                        releaseType: (row["sourceType"] as Int?).flatMap { Self.releaseTypes.indices.contains($0) ? Self.releaseTypes[$0] : nil },
-                                        hasFile: row["hasFile"])
-            }
+                """, arguments: [movieId]).map(Self.streamable)
         }
     }
 
@@ -70,11 +84,19 @@ extension AppDatabase {
         }
     }
 
-    /// The (movie, source, user) a valid streaming key grants, by its HMAC.
-    public func streamingKey(hash: String, now: Date) throws -> (movieId: Int, sourceId: Int?, userId: String)? {
+    /// What a valid streaming key grants, by its HMAC: the movie or the episode (with its
+    /// season and episode numbers, to pick the file inside a season pack), source and user.
+    public func streamingKey(hash: String, now: Date) throws -> StreamingGrant? {
         try writer.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT movieId, sourceId, userId FROM streaming_key WHERE keyHash = ? AND expiresAt > ?"),
-                             arguments: [hash, now]).map { ($0["movieId"], $0["sourceId"], $0["userId"]) }
+            try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT k.movieId, k.episodeId, k.sourceId, k.userId, s.seasonNumber, e.episodeNumber FROM streaming_key k
+                LEFT JOIN episode e ON e.id = k.episodeId LEFT JOIN season s ON s.id = e.seasonId
+                WHERE k.keyHash = ? AND k.expiresAt > ?
+                """), arguments: [hash, now]).map { row in
+                let season: Int? = row["seasonNumber"], episode: Int? = row["episodeNumber"]
+                return StreamingGrant(movieId: row["movieId"], episode: season.flatMap { s in episode.map { (s, $0) } }.map { EpisodeNumber(season: $0.0, episode: $0.1) },
+                                      sourceId: row["sourceId"], userId: row["userId"])
+            }
         }
     }
 

@@ -74,6 +74,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration010DeviceLogin.identifier) { db in
             try db.execute(sql: Migration010DeviceLogin.sql)
         }
+        migrator.registerMigration(Migration011EpisodeSources.identifier) { db in
+            try db.execute(sql: Migration011EpisodeSources.sql)
+        }
         return migrator
     }
 

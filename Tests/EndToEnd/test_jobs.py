@@ -45,7 +45,7 @@ def test_every_job_is_listed_with_its_state(job_stack):
     listed = wait_until(lambda: (lambda j: j if j["list-refresh"]["runs"] >= 1 else None)(jobs(job_stack)), 30)
     assert listed, jobs(job_stack)
     for name in ("heartbeat", "stream-intents", "storage-quota", "cleanup", "list-refresh", "season-completion",
-                 "source-search", "torrent-files", "tracker-stats", "source-resync", "metadata-sync"):
+                 "source-search", "show-source-search", "torrent-files", "tracker-stats", "source-resync", "metadata-sync"):
         assert name in listed, name
     assert "trakt-token-refresh" not in listed, "DISABLED_JOBS turns a job off"
     assert listed["cleanup"]["interval"] == 3600, "JOB_INTERVALS retunes a job"
