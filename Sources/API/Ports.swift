@@ -77,6 +77,9 @@ public protocol SourceSearching: Sendable {
 /// pieces so Watch Now starts at once. Implemented by `App` (an intent row and a wake-up).
 public protocol PrefetchHinting: Sendable {
     func opened(movieId: Int, userId: String)
+    /// An episode passed 70 %: the engine prefetches the next episode's first pieces, so
+    /// "next episode" starts at once.
+    func nearlyWatched(showTmdbId: Int, season: Int, episode: Int, userId: String)
 }
 
 /// Request, upstream-call and job metrics in 5-minute frames (`GET /api/stats`). Recording

@@ -123,6 +123,8 @@ struct ProgressRoutes {
     }
 
     static let statuses = ["watching", "paused", "completed"]
+    /// Past this fraction of an episode the next one is prefetched.
+    static let nextEpisodePrefetchAt = 0.7
 
     func register(_ routes: inout RouteBuilder) {
         routes.on("POST", "/api/progress", limit: 10, access: .member) { try record($0) }
@@ -177,6 +179,9 @@ struct ProgressRoutes {
                 _ = try? shows?.show(tmdbId: show, language: "en")
                 _ = try? shows?.season(showTmdbId: show, number: season)
                 guard try save() else { throw APIError.handler(status: 404, message: "Episode not found") }
+            }
+            if fraction >= Self.nextEpisodePrefetchAt {
+                environment.prefetch?.nearlyWatched(showTmdbId: show, season: season, episode: episode, userId: identity.userId)
             }
         }
         return Response(status: 204, body: [])

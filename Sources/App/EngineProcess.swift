@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import Persistence
 import Scheduler
+import SourceLogic
 import SharedMemory
 import StreamServer
 import TorrentEngine
@@ -83,6 +84,24 @@ public enum EngineProcess {
                     opened.insert(best.id)
                     torrents.open(sourceId: best.id, pool: pool, prefetchOnly: true).whenFailure { error in
                         logger.warning("prefetch not started", metadata: ["event": "prefetch_failed", "source": "\(best.id)", "error": "\(error)"])
+                    }
+                }
+                // An episode about to be watched: the ends of its file in the best source.
+                for intent in intents where intent.sourceId == nil {
+                    guard let episodeId = intent.episodeId, let episode = try database.episodeRef(episodeId: episodeId),
+                          let best = try database.episodeSources(showId: episode.showId, season: episode.season, episode: episode.episode)
+                              .first(where: \.hasFile) else { continue }
+                    torrents.open(sourceId: best.id, pool: pool, prefetchOnly: true).whenComplete { result in
+                        switch result {
+                        case let .success(torrent):
+                            let files = torrent.metainfo.files.map { (path: $0.path, length: $0.length) }
+                            if let index = EpisodeFile.pick(files: files, season: episode.season, episode: episode.episode) {
+                                torrent.prefetchEnds(fileIndex: index)
+                                logger.info("next episode prefetch", metadata: ["event": "episode_prefetch", "source": "\(best.id)", "file": "\(index)"])
+                            }
+                        case let .failure(error):
+                            logger.warning("prefetch not started", metadata: ["event": "prefetch_failed", "source": "\(best.id)", "error": "\(error)"])
+                        }
                     }
                 }
                 return intents.count

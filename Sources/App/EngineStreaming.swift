@@ -349,6 +349,7 @@ final class PrefetchHinter: PrefetchHinting, @unchecked Sendable {
     let waker: DatagramWaker
     /// When each movie may be looked at again.
     private var quietUntil: [Int: Date] = [:]
+    private var episodesQuietUntil: [String: Date] = [:]
     private let lock = NSLock()
     static let hintGap: Double = 60
     static let noSourceGap: Double = 3
@@ -373,6 +374,25 @@ final class PrefetchHinter: PrefetchHinting, @unchecked Sendable {
             return
         }
         if (try? database.recordPrefetchIntent(userId: userId, movieId: movieId, now: now)) == true {
+            waker.wake("stream-intents")
+        }
+    }
+
+    /// The next episode's intent, once per episode and hour per worker (players report
+    /// progress every few seconds).
+    func nearlyWatched(showTmdbId: Int, season: Int, episode: Int, userId: String) {
+        let now = Date()
+        let key = "\(showTmdbId):\(season):\(episode)"
+        let due = lock.withLock { () -> Bool in
+            if let until = episodesQuietUntil[key], now < until { return false }
+            if episodesQuietUntil.count > 10_000 { episodesQuietUntil.removeAll() }
+            episodesQuietUntil[key] = now.addingTimeInterval(3600)
+            return true
+        }
+        guard due else { return }
+        let today = String(ISO8601DateFormatter().string(from: now).prefix(10))
+        guard let next = try? database.nextEpisodeRef(showTmdbId: showTmdbId, season: season, episode: episode, today: today) else { return }
+        if (try? database.recordEpisodePrefetchIntent(userId: userId, episodeId: next.episodeId, now: now)) == true {
             waker.wake("stream-intents")
         }
     }

@@ -140,3 +140,44 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// The episode after this one (the next in the season, else the first of a later
+    /// season; specials left out), if stored and aired by `today`.
+    public func nextEpisodeRef(showTmdbId: Int, season: Int, episode: Int, today: String) throws -> EpisodeRef? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT e.id, t.id AS showId, s.seasonNumber, e.episodeNumber FROM episode e JOIN season s ON s.id = e.seasonId
+                JOIN tv_show t ON t.id = s.tvShowId
+                WHERE t.tmdbId = ? AND s.seasonNumber > 0 AND (s.seasonNumber > ? OR (s.seasonNumber = ? AND e.episodeNumber > ?))
+                  AND (e.airDate IS NULL OR e.airDate = '' OR e.airDate <= ?)
+                ORDER BY s.seasonNumber, e.episodeNumber LIMIT 1
+                """, arguments: [showTmdbId, season, season, episode, today]).map {
+                EpisodeRef(episodeId: $0["id"], showId: $0["showId"], season: $0["seasonNumber"], episode: $0["episodeNumber"])
+            }
+        }
+    }
+
+    /// The episode behind an id (the engine's prefetch intents).
+    public func episodeRef(episodeId: Int) throws -> EpisodeRef? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT e.id, s.tvShowId, s.seasonNumber, e.episodeNumber FROM episode e JOIN season s ON s.id = e.seasonId WHERE e.id = ?
+                """, arguments: [episodeId]).map { EpisodeRef(episodeId: $0["id"], showId: $0["tvShowId"], season: $0["seasonNumber"], episode: $0["episodeNumber"]) }
+        }
+    }
+
+    /// A prefetch intent for an episode someone is about to watch (none while one is still
+    /// pending). True when one was recorded.
+    @discardableResult
+    public func recordEpisodePrefetchIntent(userId: String, episodeId: Int, now: Date) throws -> Bool {
+        try writer.write { db in
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM stream_intent WHERE episodeId = ? AND consumedAt IS NULL",
+                                           arguments: [episodeId]) ?? 0
+            guard pending == 0 else { return false }
+            try db.execute(sql: "INSERT INTO stream_intent (userId, episodeId, sourceId, createdAt) VALUES (?, ?, NULL, ?)",
+                           arguments: [userId, episodeId, now])
+            return true
+        }
+    }
+}

@@ -93,6 +93,18 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         return announcer.stop(announceRequest(.stopped))
     }
 
+    /// Prefetches the first and last pieces of one file (the next episode inside a season
+    /// pack): in prefetch mode nothing else of the file is fetched until someone reads it.
+    public func prefetchEnds(fileIndex: Int) {
+        loop.execute { [self] in
+            guard metainfo.files.indices.contains(fileIndex) else { return }
+            let file = metainfo.files[fileIndex]
+            picker.prioritizeEnds(ofBytes: file.offset, file.offset + file.length)
+            for peer in peers.values { updateInterest(peer) }
+            fillAll()
+        }
+    }
+
     /// Leaves prefetch mode: every piece is wanted (the ends keep their top priority).
     public func downloadEverything() {
         loop.execute { [self] in

@@ -8,6 +8,7 @@ import os
 import random
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -19,31 +20,49 @@ from conftest import FixtureServer, Stack, free_port, wait_until
 PACK = "Fixture.Show.S02.720p.WEB.x264-GRP"
 
 
+def make_pack(work, name, files, tracker):
+    folder = work / "content" / name
+    for path, data in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+    torrent_path = work / f"{name}.torrent"
+    data, infohash = swarm.make_torrent(folder, [tracker.http_url], 64, torrent_path)
+    tracker.add_hash(infohash)
+    return torrent_path, data
+
+
 @pytest.fixture(scope="module")
-def pack():
+def packs():
+    """Two season packs seeded by libtorrent: season 2 (E12, E13, a sample, an NFO) and
+    season 3 (E01, E02)."""
     with tempfile.TemporaryDirectory(prefix="miauflix-pack-") as tmp:
         work = Path(tmp)
-        folder = work / "content" / PACK
-        (folder / "Sample").mkdir(parents=True)
         rng = random.Random(1220)
-        files = {
-            "Fixture.Show.S02E12.720p.WEB.x264-GRP.mkv": rng.randbytes(1_500_000),
-            "Fixture.Show.S02E13.720p.WEB.x264-GRP.mkv": rng.randbytes(2_100_000),
-            "Sample/fixture.show.s02e13.sample.mkv": rng.randbytes(150_000),
-            "GRP.nfo": b"release notes\n",
-        }
-        for name, data in files.items():
-            (folder / name).write_bytes(data)
         tracker = swarm.Tracker(work)
-        torrent_path = work / "pack.torrent"
-        data, infohash = swarm.make_torrent(folder, [tracker.http_url], 64, torrent_path)
-        tracker.add_hash(infohash)
-        seeder = swarm.Seeder(torrent_path, folder.parent, swarm.fresh_address())
+        seeders = []
+        made = {}
+        for season, name, files in (
+            (2, PACK, {"Fixture.Show.S02E12.720p.WEB.x264-GRP.mkv": rng.randbytes(1_500_000),
+                       "Fixture.Show.S02E13.720p.WEB.x264-GRP.mkv": rng.randbytes(2_100_000),
+                       "Sample/fixture.show.s02e13.sample.mkv": rng.randbytes(150_000),
+                       "GRP.nfo": b"release notes\n"}),
+            (3, "Fixture.Show.S03.720p.WEB.x264-GRP", {"Fixture.Show.S03E01.720p.WEB.x264-GRP.mkv": rng.randbytes(1_200_000),
+                                                       "Fixture.Show.S03E02.720p.WEB.x264-GRP.mkv": rng.randbytes(3_000_000)}),
+        ):
+            torrent_path, data = make_pack(work, name, files, tracker)
+            seeders.append(swarm.Seeder(torrent_path, work / "content", swarm.fresh_address()))
+            made[season] = {"torrent": data, "files": files}
         try:
-            yield {"torrent": data, "files": files, "infohash": infohash}
+            yield made
         finally:
-            seeder.stop()
+            for seeder in seeders:
+                seeder.stop()
             tracker.stop()
+
+
+@pytest.fixture(scope="module")
+def pack(packs):
+    return packs[2]
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +158,46 @@ def test_watch_now_for_episodes_checks_its_input(show_stack):
     assert call(s, "POST", "/api/shows/1220/x/1/auto").status_code == 400
     assert call(s, "POST", "/api/shows/1220/2/1/8K3D").status_code == 400
     assert requests.post(s.url("/api/shows/1220/2/13/auto"), verify=False, timeout=10).status_code == 401
+
+
+def piece_ranges(torrent):
+    """Each file's (path, first piece, last piece) in torrent order."""
+    info = swarm.bdecode(torrent)[b"info"]
+    piece = info[b"piece length"]
+    offset, out = 0, []
+    for f in info[b"files"]:
+        length = f[b"length"]
+        out.append(("/".join(p.decode() for p in f[b"path"]), offset // piece, (offset + length - 1) // piece))
+        offset += length
+    return out
+
+
+def verified(stack, source_id):
+    db = sqlite3.connect(stack.data_dir / "miauflix.sqlite", timeout=10)
+    try:
+        row = db.execute("SELECT downloadedPieces FROM storage WHERE movieSourceId = ?", (source_id,)).fetchone()
+    finally:
+        db.close()
+    bits = row[0] if row and row[0] else b""
+    return {i * 8 + j for i, byte in enumerate(bits) for j in range(8) if byte & (0x80 >> j)}
+
+
+def test_the_next_episode_is_prefetched_when_one_passes_70_percent(show_stack, packs):
+    s = show_stack
+    r = call(s, "POST", "/api/admin/shows/1220/sources", json={"torrent": base64.b64encode(packs[3]["torrent"]).decode(), "season": 3})
+    assert r.status_code == 201, r.text
+    source = r.json()["id"]
+    # 50 %: nothing happens yet.
+    assert call(s, "POST", "/api/progress", json={"type": "episode", "showId": 1220, "season": 3, "episode": 1,
+                                                  "position": 1300, "duration": 2600}).status_code == 204
+    # 73 %: the engine fetches the first two and the last piece of E02's file, nothing else.
+    assert call(s, "POST", "/api/progress", json={"type": "episode", "showId": 1220, "season": 3, "episode": 1,
+                                                  "position": 1900, "duration": 2600}).status_code == 204
+    ranges = {path.rsplit("/", 1)[-1]: (first, last) for path, first, last in piece_ranges(packs[3]["torrent"])}
+    first, last = ranges["Fixture.Show.S03E02.720p.WEB.x264-GRP.mkv"]
+    expected = {first, first + 1, last}
+    assert wait_until(lambda: verified(s, source) >= expected, 20, interval=0.2), verified(s, source)
+    time.sleep(1.5)
+    e01_first, e01_last = ranges["Fixture.Show.S03E01.720p.WEB.x264-GRP.mkv"]
+    assert verified(s, source) == expected, "only the next episode's ends"
+    assert not verified(s, source) & set(range(e01_first, e01_last)), "not the episode being watched"
