@@ -131,6 +131,8 @@ struct ProgressRoutes {
         routes.on("GET", "/api/progress", limit: 10, access: .signedIn) { try list($0) }
         routes.on("GET", "/api/lists/continue-watching", limit: 10, access: .signedIn) { try continueWatching($0) }
         routes.on("GET", "/api/list/continue-watching", limit: 10, access: .signedIn) { try continueWatching($0) }
+        routes.on("GET", "/api/lists/trakt-watchlist", limit: 10, access: .signedIn) { try watchlist($0) }
+        routes.on("GET", "/api/list/trakt-watchlist", limit: 10, access: .signedIn) { try watchlist($0) }
     }
 
     func record(_ request: Request) throws -> Response {
@@ -165,26 +167,52 @@ struct ProgressRoutes {
                 rowId = try? movies.movie(tmdbId: tmdbId, language: "en").id
             }
             guard let rowId else { throw APIError.handler(status: 404, message: "Movie not found") }
-            try database.saveMovieProgress(userId: identity.userId, movieId: rowId, position: position, duration: duration,
-                                           fraction: fraction, status: status, watched: watched, now: now)
+            let before = try database.saveMovieProgress(userId: identity.userId, movieId: rowId, position: position, duration: duration,
+                                                        fraction: fraction, status: status, watched: watched, now: now)
+            scrobble(identity.userId, .movie(tmdbId: tmdbId), before: before, status: status, watched: watched, fraction: fraction, now: now)
         } else {
             let (show, season, episode) = (body.showId!.value!, body.season!, body.episode!)
-            func save() throws -> Bool {
+            func save() throws -> ProgressBefore? {
                 try database.saveEpisodeProgress(userId: identity.userId, showTmdbId: show, season: season, episode: episode,
                                                  position: position, duration: duration, fraction: fraction, status: status,
                                                  watched: watched, now: now)
             }
-            if try !save() {
+            var before = try save()
+            if before == nil {
                 // Not stored yet: the catalog fetches the show and season (database first).
                 _ = try? shows?.show(tmdbId: show, language: "en")
                 _ = try? shows?.season(showTmdbId: show, number: season)
-                guard try save() else { throw APIError.handler(status: 404, message: "Episode not found") }
+                before = try save()
             }
+            guard let before else { throw APIError.handler(status: 404, message: "Episode not found") }
+            scrobble(identity.userId, .episode(showTmdbId: show, season: season, episode: episode), before: before, status: status,
+                     watched: watched, fraction: fraction, now: now)
             if fraction >= Self.nextEpisodePrefetchAt {
                 environment.prefetch?.nearlyWatched(showTmdbId: show, season: season, episode: episode, userId: identity.userId)
             }
         }
         return Response(status: 204, body: [])
+    }
+
+    /// Trakt two-way sync, push side: a player's state changes (started, paused, finished)
+    /// are queued as scrobbles for a user who linked Trakt; the engine sends them. Reports
+    /// that change nothing queue nothing, so the every-few-seconds calls stay one upsert.
+    func scrobble(_ userId: String, _ title: WatchProgress.Title, before: ProgressBefore, status: String, watched: Bool, fraction: Double, now: Date) {
+        let action: String
+        if watched && !before.watched {
+            action = "stop"
+        } else if before.status != status && !(watched && before.watched) {
+            action = status == "paused" ? "pause" : status == "completed" ? "stop" : "start"
+        } else {
+            return
+        }
+        guard (try? database.traktLink(userId: userId)) != nil else { return }
+        do {
+            try database.queueScrobble(userId: userId, action: action, title: title, progress: fraction * 100, now: now)
+            environment.engineWaker?.wake("trakt-sync")
+        } catch {
+            environment.logger.warning("scrobble not queued", metadata: ["event": "trakt_scrobble_queue_failed", "error": "\(type(of: error))"])
+        }
     }
 
     func list(_ request: Request) throws -> Response {
@@ -200,6 +228,38 @@ struct ProgressRoutes {
         let items = try database.watchProgress(userId: identity.userId, movieTmdbId: try id("movieId"), showTmdbId: try id("showId"))
         struct Page: Encodable { var progress: [ProgressDTO] }
         return .json(Page(progress: items.map(ProgressDTO.init)))
+    }
+
+    struct WatchlistDTO: Encodable {
+        var type: String
+        var tmdbId: Int
+        var title: String
+        var year: Int?
+        var poster: String?
+        var backdrop: String?
+        var listedAt: Date?
+    }
+
+    struct WatchlistPage: Encodable {
+        struct ListRef: Encodable {
+            var name = "Trakt Watchlist"
+            var slug = "trakt-watchlist"
+        }
+        var results: [WatchlistDTO]
+        var total: Int
+        var linked: Bool
+        var list = ListRef()
+    }
+
+    /// The user's Trakt watchlist as a list (pulled by the engine's trakt-sync job); empty
+    /// with `linked: false` for a user without Trakt.
+    func watchlist(_ request: Request) throws -> Response {
+        guard let identity = request.identity else { throw APIError.unauthorized(detail: "Authentication required") }
+        let linked = try database.traktLink(userId: identity.userId) != nil
+        let entries = linked ? try database.traktWatchlist(userId: identity.userId) : []
+        return .json(WatchlistPage(results: entries.map {
+            WatchlistDTO(type: $0.kind, tmdbId: $0.tmdbId, title: $0.title, year: $0.year, poster: $0.poster, backdrop: $0.backdrop, listedAt: $0.listedAt)
+        }, total: entries.count, linked: linked))
     }
 
     func continueWatching(_ request: Request) throws -> Response {

@@ -23,6 +23,7 @@ public enum ConfigCatalog {
         .init("REVERSE_PROXY_SECRET", "", service: "SERVER", secret: true, "Trust X-Forwarded-For when this header secret is sent (≥16 chars)"),
         .init("DISABLE_BACKGROUND_TASKS", "false", .bool, service: "SERVER", "Turn off the engine's scheduled jobs"),
         .init("METRICS_TOKEN", nil, service: "SERVER", secret: true, "Bearer token for a Prometheus scraper at /api/metrics (empty: admins only)"),
+        .init("TRAKT_SYNC_INTERVAL", "15m", .duration, service: "TRAKT", "How often each linked Trakt account's history, resume points and watchlist are pulled"),
         .init("WATCHED_THRESHOLD", "90", .int(50...100), service: "SERVER", "Percent of a movie or episode after which it counts as watched"),
         .init("DISABLED_JOBS", "", .list, service: "SERVER", "Background jobs to turn off (names as in GET /api/admin/jobs)"),
         .init("JOB_INTERVALS", "", .list, service: "SERVER", "Job interval overrides, name=seconds (e.g. source-search=1)"),

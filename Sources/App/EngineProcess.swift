@@ -146,6 +146,14 @@ public enum EngineProcess {
                     _ = try TraktAccountStore.refreshExpiring(database: database, client: trakt, cipher: cipher,
                                                               margin: 7 * 86400, now: Date(), logger: logger)
                 })
+                // Two-way sync: scrobbles pushed (the API wakes this job), history, resume
+                // points and the watchlist pulled every TRAKT_SYNC_INTERVAL.
+                let sync = TraktSync(database: database, client: trakt, cipher: cipher, logger: logger,
+                                     pullInterval: Double(max(60, configuration.seconds("TRAKT_SYNC_INTERVAL"))))
+                let traktWorker = BackgroundWorker(label: "trakt-sync")
+                jobs.append(.counting(name: "trakt-sync", interval: 30) {
+                    try await traktWorker.run { try sync.run() }
+                })
             }
             if var found = configuration.sourceDiscovery(database: database, logger: logger, stats: stats), let cipher = configuration.fieldCipher {
                 found.imdbLookup = { tmdbId in (try? tmdb.movie(tmdbId: tmdbId, budget: 5))?.imdbId }

@@ -30,6 +30,12 @@ public struct WatchProgress: Sendable, Equatable {
     }
 }
 
+/// A title's progress before a report (nil status: never reported).
+public struct ProgressBefore: Sendable, Equatable {
+    public var status: String?
+    public var watched: Bool
+}
+
 /// A Continue Watching entry: a partly watched movie, or a show's episode to play next
 /// (the one being watched, or the one after the last finished).
 public struct ContinueWatchingEntry: Sendable, Equatable {
@@ -53,9 +59,13 @@ public struct ContinueWatchingEntry: Sendable, Equatable {
 extension AppDatabase {
     /// Records a movie's progress (one upsert: players call this every few seconds).
     /// `watched` once set stays set (re-watching the start must not un-watch a film).
+    /// Returns what was stored before (nil status: the first report).
+    @discardableResult
     public func saveMovieProgress(userId: String, movieId: Int, position: Double, duration: Double, fraction: Double,
-                                  status: String, watched: Bool, now: Date) throws {
+                                  status: String, watched: Bool, now: Date) throws -> ProgressBefore {
         try writer.write { db in
+            let before = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, watched FROM progress_movie WHERE userId = ? AND movieId = ?"),
+                                          arguments: [userId, movieId])
             try db.cachedStatement(sql: """
                 INSERT INTO progress_movie (userId, movieId, positionSeconds, durationSeconds, fraction, status, watched, createdAt, updatedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -63,21 +73,25 @@ extension AppDatabase {
                     durationSeconds = excluded.durationSeconds, fraction = excluded.fraction, status = excluded.status,
                     watched = watched OR excluded.watched, updatedAt = excluded.updatedAt
                 """).execute(arguments: [userId, movieId, position, duration, fraction, status, watched, now, now])
+            return ProgressBefore(status: before?["status"], watched: before?["watched"] ?? false)
         }
     }
 
-    /// Records an episode's progress; false when the episode is not stored. The show is
+    /// Records an episode's progress; nil when the episode is not stored, else what was
+    /// stored before. The show is
     /// marked as being watched, so season completion fetches its other seasons (where the
     /// next episode comes from).
     @discardableResult
     public func saveEpisodeProgress(userId: String, showTmdbId: Int, season: Int, episode: Int, position: Double, duration: Double,
-                                    fraction: Double, status: String, watched: Bool, now: Date) throws -> Bool {
+                                    fraction: Double, status: String, watched: Bool, now: Date) throws -> ProgressBefore? {
         try writer.write { db in
             guard let found = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT e.id, t.id AS showRowId FROM episode e JOIN season s ON s.id = e.seasonId JOIN tv_show t ON t.id = s.tvShowId
                 WHERE t.tmdbId = ? AND s.seasonNumber = ? AND e.episodeNumber = ?
-                """), arguments: [showTmdbId, season, episode]) else { return false }
+                """), arguments: [showTmdbId, season, episode]) else { return nil }
             let episodeId: Int = found["id"]
+            let before = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, watched FROM progress_episode WHERE userId = ? AND episodeId = ?"),
+                                          arguments: [userId, episodeId])
             try db.cachedStatement(sql: "UPDATE tv_show SET watching = 1 WHERE id = ? AND watching = 0").execute(arguments: [found["showRowId"]])
             try db.cachedStatement(sql: """
                 INSERT INTO progress_episode (userId, episodeId, positionSeconds, durationSeconds, fraction, status, watched, createdAt, updatedAt)
@@ -86,7 +100,7 @@ extension AppDatabase {
                     durationSeconds = excluded.durationSeconds, fraction = excluded.fraction, status = excluded.status,
                     watched = watched OR excluded.watched, updatedAt = excluded.updatedAt
                 """).execute(arguments: [userId, episodeId, position, duration, fraction, status, watched, now, now])
-            return true
+            return ProgressBefore(status: before?["status"], watched: before?["watched"] ?? false)
         }
     }
 

@@ -77,6 +77,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration011EpisodeSources.identifier) { db in
             try db.execute(sql: Migration011EpisodeSources.sql)
         }
+        migrator.registerMigration(Migration012TraktSync.identifier) { db in
+            try db.execute(sql: Migration012TraktSync.sql)
+        }
         return migrator
     }
 

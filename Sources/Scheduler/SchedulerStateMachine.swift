@@ -24,6 +24,9 @@ public struct SchedulerStateMachine: Sendable {
         var idleRuns = 0
         /// Paused while the VPN is down.
         var needsVPN = false
+        /// Woken while a run was in flight: runs again as soon as it ends (the work that
+        /// woke it may have arrived after the run looked).
+        var wokenWhileRunning = false
     }
 
     private var entries: [Entry]
@@ -75,6 +78,13 @@ public struct SchedulerStateMachine: Sendable {
     public mutating func finished(_ name: String, succeeded: Bool, items: Int? = nil, now: Double) {
         guard let index = entries.firstIndex(where: { $0.name == name }) else { return }
         entries[index].running = false
+        defer {
+            if entries[index].wokenWhileRunning {
+                entries[index].wokenWhileRunning = false
+                entries[index].nextDue = min(entries[index].nextDue, now)
+                entries[index].idleRuns = 0
+            }
+        }
         if succeeded {
             entries[index].consecutiveFailures = 0
             var gap = entries[index].interval
@@ -100,6 +110,7 @@ public struct SchedulerStateMachine: Sendable {
         guard let index = entries.firstIndex(where: { $0.name == name }) else { return }
         entries[index].nextDue = min(entries[index].nextDue, now)
         entries[index].idleRuns = 0
+        if entries[index].running { entries[index].wokenWhileRunning = true }
     }
 
     /// When a job is next due (nil: unknown job).

@@ -93,6 +93,8 @@ Fault injection
       update only the given keys ("targets" and "hash_map" are merged entry by entry) instead of
       replacing the whole state.
 `GET /__control` returns the current state.
+`GET /__requests` lists every request served (method, path, Authorization, target, fault, status,
+and the first 4 KiB of the body); `DELETE /__requests` clears the list.
 
 unique_hashes: the recordings are anonymised and reuse a few info-hashes (all 25 posts of the
 tt4154756 TheRARBG answer carry the same info_hash; some YTS movies list one hash twice). With
@@ -497,7 +499,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, list(STATE["requests"]))
         target = unquote(route).lstrip("/").split("/", 1)[0]
         entry = {"method": self.command, "path": self.path, "authorization": self.headers.get("Authorization", ""),
-                 "target": target, "service": folder_for(target), "fault": None, "status": None, "time": time.time()}
+                 "target": target, "service": folder_for(target), "fault": None, "status": None, "time": time.time(),
+                 "body": body[:4096].decode("utf-8", "replace") if body else None}
         with LOCK:
             STATE["requests"].append(entry)
             faults = dict(STATE["faults"])

@@ -187,3 +187,15 @@ struct CancellationErrorLike: Error {}
         #expect(!machine.isPaused("source-search"))
     }
 }
+
+@Suite struct SchedulerWakeTests {
+    @Test func aWakeDuringARunIsNotLost() {
+        var machine = SchedulerStateMachine(jobs: [("trakt-sync", 30)], now: 0)
+        #expect(machine.next(now: 0) == .run("trakt-sync"))
+        machine.wake("trakt-sync", now: 1) // work queued while the run is under way
+        machine.finished("trakt-sync", succeeded: true, items: 0, now: 2)
+        #expect(machine.next(now: 2) == .run("trakt-sync"), "runs again at once, not after its gap")
+        machine.finished("trakt-sync", succeeded: true, items: 0, now: 3)
+        #expect(machine.next(now: 3) == .sleep(until: 33), "one wake, one extra run")
+    }
+}
