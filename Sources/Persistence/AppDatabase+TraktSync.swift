@@ -122,10 +122,7 @@ extension AppDatabase {
                         """, arguments: [userId, movieId, now, now])
                     changed += db.changesCount
                 case let .episode(show, season, episode):
-                    guard let episodeId = try Int.fetchOne(db.cachedStatement(sql: """
-                        SELECT e.id FROM episode e JOIN season s ON s.id = e.seasonId JOIN tv_show t ON t.id = s.tvShowId
-                        WHERE t.tmdbId = ? AND s.seasonNumber = ? AND e.episodeNumber = ?
-                        """), arguments: [show, season, episode]) else { continue }
+                    guard let episodeId = try Self.episodeId(db, showTmdbId: show, season: season, episode: episode) else { continue }
                     try db.execute(sql: """
                         INSERT INTO progress_episode (userId, episodeId, fraction, status, watched, createdAt, updatedAt) VALUES (?, ?, 1, 'completed', 1, ?, ?)
                         ON CONFLICT(userId, episodeId) DO UPDATE SET watched = 1 WHERE watched = 0
@@ -156,10 +153,7 @@ extension AppDatabase {
                         """, arguments: [userId, movieId, fraction, playback.pausedAt, playback.pausedAt])
                     changed += db.changesCount
                 case let .episode(show, season, episode):
-                    guard let episodeId = try Int.fetchOne(db, sql: """
-                        SELECT e.id FROM episode e JOIN season s ON s.id = e.seasonId JOIN tv_show t ON t.id = s.tvShowId
-                        WHERE t.tmdbId = ? AND s.seasonNumber = ? AND e.episodeNumber = ?
-                        """, arguments: [show, season, episode]) else { continue }
+                    guard let episodeId = try Self.episodeId(db, showTmdbId: show, season: season, episode: episode) else { continue }
                     try db.execute(sql: """
                         INSERT INTO progress_episode (userId, episodeId, fraction, status, watched, createdAt, updatedAt) VALUES (?, ?, ?, 'paused', 0, ?, ?)
                         ON CONFLICT(userId, episodeId) DO UPDATE SET fraction = excluded.fraction, status = 'paused',
@@ -171,6 +165,14 @@ extension AppDatabase {
             }
             return changed
         }
+    }
+
+    /// A stored episode's id by the show's TMDB id and its numbers.
+    static func episodeId(_ db: Database, showTmdbId: Int, season: Int, episode: Int) throws -> Int? {
+        try Int.fetchOne(db.cachedStatement(sql: """
+            SELECT e.id FROM episode e JOIN season s ON s.id = e.seasonId JOIN tv_show t ON t.id = s.tvShowId
+            WHERE t.tmdbId = ? AND s.seasonNumber = ? AND e.episodeNumber = ?
+            """), arguments: [showTmdbId, season, episode])
     }
 
     static func columns(_ title: WatchProgress.Title) -> (String, Int, Int?, Int?) {
