@@ -7,7 +7,8 @@ mode="${1:-run}"
 packages=(libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libargon2-dev
           nginx openssl curl pkg-config ca-certificates)
 case "$mode" in
-    test) packages+=(libfcgi-bin opentracker mktorrent ffmpeg zbar-tools librsvg2-bin) ;;
+    test) packages+=(libfcgi-bin opentracker mktorrent ffmpeg zbar-tools librsvg2-bin chromium chromium-driver
+                     pebble certbot docker-compose python3-yaml) ;;
     demo) packages+=(opentracker mktorrent ffmpeg) ;;
     bench) packages+=(libfcgi-bin wrk gcc) ;;
 esac
@@ -33,7 +34,7 @@ if ! command -v swift >/dev/null; then
 fi
 
 if [ "$mode" = test ] || [ "$mode" = demo ]; then
-    python3 -c 'import pytest, requests, jwt, cryptography, libtorrent
+    python3 -c 'import pytest, requests, jwt, cryptography, libtorrent, selenium, yaml
 assert libtorrent.__version__ in ("2.1.1", "2.1.1.0"), libtorrent.__version__' 2>/dev/null || \
         python3 -m pip install -q --disable-pip-version-check -r Tests/EndToEnd/requirements.txt
 fi

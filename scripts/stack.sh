@@ -6,6 +6,8 @@
 #                            running, wait for https://…/api/health, print URL + credentials
 #   scripts/stack.sh stop    stop exactly the processes recorded in DATA_DIR/run/*.pid
 #   scripts/stack.sh status  show which of them run
+#   scripts/stack.sh render  only the certificate (self-signed if none) and nginx.conf, for
+#                            nginx run by systemd or Docker (deploy/, docker-compose.yml)
 #
 # Environment: MIAUFLIX_BIN (the built binary, required) and every configuration variable
 # (DATA_DIR, HTTPS_PORT, …; see README). MIAUFLIX_DEMO=1 without a TMDB token starts the
@@ -71,7 +73,54 @@ certificate() {
     fi
 }
 
+# A setting that is not in `config shell` (secrets): the environment, ./.env, then
+# DATA_DIR/secrets.env, the binary's own order.
+setting() {
+    if [ -n "${!1:-}" ]; then printf '%s' "${!1}"; return; fi
+    local f
+    for f in ./.env "$data/secrets.env"; do
+        if [ -r "$f" ] && grep -q "^$1=" "$f"; then grep "^$1=" "$f" | tail -n 1 | cut -d= -f2- | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'$/\1/"; return; fi
+    done
+}
+
+# OCSP stapling only for a certificate that names a responder (a CA-issued one; never a
+# self-signed one, and Let's Encrypt dropped OCSP in 2025): nginx would only log errors.
+ocsp_lines() {
+    local uri issuer subject
+    uri="$(openssl x509 -in "$TLS_CERT" -noout -ocsp_uri 2>/dev/null | head -n 1)"
+    issuer="$(openssl x509 -in "$TLS_CERT" -noout -issuer 2>/dev/null | sed 's/^issuer=//')"
+    subject="$(openssl x509 -in "$TLS_CERT" -noout -subject 2>/dev/null | sed 's/^subject=//')"
+    [ -n "$uri" ] && [ "$issuer" != "$subject" ] || return 0
+    local lines="ssl_stapling on;"
+    local chain="${TLS_CHAIN:-$(dirname "$TLS_CERT")/chain.pem}"
+    [ -s "$chain" ] && lines="$lines ssl_stapling_verify on; ssl_trusted_certificate $chain;"
+    local ns; ns="$(awk '$1=="nameserver"{print $2; exit}' /etc/resolv.conf 2>/dev/null || true)"
+    case "$ns" in *:*) ns="[$ns]" ;; esac
+    [ -n "$ns" ] && lines="$lines resolver $ns valid=300s; resolver_timeout 5s;"
+    printf '%s' "$lines"
+}
+
+# TRUSTED_PROXIES: addresses/CIDRs of a proxy in front of nginx whose X-Forwarded-For
+# nginx believes (realip); empty: the TCP peer is the client.
+real_ip_lines() {
+    local list="${TRUSTED_PROXIES:-}" lines="" p
+    [ -n "$list" ] || return 0
+    for p in ${list//,/ }; do
+        [[ "$p" =~ ^[0-9A-Fa-f.:/]+$ ]] || { echo "stack: TRUSTED_PROXIES: '$p' is not an address or CIDR" >&2; exit 78; }
+        lines="$lines set_real_ip_from $p;"
+    done
+    printf '%s real_ip_header X-Forwarded-For; real_ip_recursive on;' "$lines"
+}
+
 render_nginx() {
+    local proxy_secret; proxy_secret="$(setting REVERSE_PROXY_SECRET)"
+    if [ -n "$proxy_secret" ] && ! [[ "$proxy_secret" =~ ^[A-Za-z0-9._~+/=-]+$ ]]; then
+        echo "stack: REVERSE_PROXY_SECRET may only use letters, digits and ._~+/=- (it goes into nginx.conf)" >&2
+        exit 78
+    fi
+    local ocsp real_ip
+    ocsp="$(ocsp_lines)"
+    real_ip="$(real_ip_lines)"
     mkdir -p "$prefix/conf" "$prefix/tmp" "$data/acme"
     chmod 755 "$prefix" "$prefix/conf" "$data/acme"
     cp "$here/nginx/security-headers.conf" "$here/nginx/fastcgi_params" "$prefix/conf/"
@@ -107,7 +156,16 @@ render_nginx() {
         -e "s|@API_MAX_BODY_BYTES@|$MIAUFLIX_API_MAX_BODY_BYTES|g" \
         -e "s|@AUTH_RATE@|$MIAUFLIX_AUTH_RATE|g" \
         -e "s|@AUTH_BURST@|$MIAUFLIX_AUTH_BURST|g" \
-        "$here/nginx/nginx.conf.template" >"$prefix/conf/nginx.conf"
+        -e "s|@STREAM_RATE@|${STREAM_RATE_LIMIT:-50}|g" \
+        -e "s|@STREAM_BURST@|${STREAM_RATE_BURST:-200}|g" \
+        -e "s|@OCSP_STAPLING@|        $ocsp|g" \
+        -e "s|@REAL_IP@|    $real_ip|g" \
+        -e "s|@PROXY_SECRET@|$proxy_secret|g" \
+        "$here/nginx/nginx.conf.template" >"$prefix/conf/nginx.conf.tmp"
+    # The rendered file holds the proxy secret: readable by its owner only (nginx's master
+    # reads it before dropping privileges).
+    chmod 600 "$prefix/conf/nginx.conf.tmp"
+    mv -f "$prefix/conf/nginx.conf.tmp" "$prefix/conf/nginx.conf"
     "$nginx_bin" -t -q -p "$prefix" -c "$prefix/conf/nginx.conf" -e "$logs/nginx-error.log"
 }
 
@@ -229,5 +287,6 @@ case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    render) mkdir -p "$logs" "$run"; certificate; render_nginx; echo "stack: rendered $prefix/conf/nginx.conf" ;;
+    *) echo "usage: $0 start|stop|status|render" >&2; exit 2 ;;
 esac

@@ -49,7 +49,7 @@ def test_unknown_api_routes_are_404_json_never_the_spa(stack):
     assert stack.get("/api/health/").status_code == 404
     # Outside /api the SPA answers every path.
     page = stack.get("/some/client/route")
-    assert page.status_code == 200 and "server-status" in page.text
+    assert page.status_code == 200 and '<main id="app"' in page.text
 
 
 def test_wrong_method_on_a_known_route_is_405(stack):
@@ -133,14 +133,14 @@ def test_tls_11_refused(stack):
             context.wrap_socket(raw, server_hostname="localhost")
 
 
-def test_frontend_shows_server_status(stack):
+def test_frontend_is_served_as_es_modules(stack):
     page = stack.get("/")
-    assert page.status_code == 200
-    assert '<script type="module" src="/app.js">' in page.text
-    script = stack.get("/app.js")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-cache"
+    assert '<script type="module" src="/js/main.js">' in page.text, "no inline scripts (CSP)"
+    script = stack.get("/js/main.js")
     assert script.status_code == 200
     assert "javascript" in script.headers["Content-Type"]
-    assert "/api/health" in script.text
+    assert "import" in script.text
 
 
 def test_engine_answers_through_nginx(stack):
