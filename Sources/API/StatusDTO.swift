@@ -1,3 +1,4 @@
+import Foundation
 /// The state of one service in `GET /api/status` (reference §2.2).
 public enum ServiceStatus: Sendable, Equatable, Encodable {
     /// Working.
@@ -38,19 +39,31 @@ public struct StatusDTO: Sendable, Encodable, Equatable {
         public var isVpnActive: Bool?
         /// Whether the check is disabled.
         public var disabled: Bool
+        /// The VPN interface watched (`VPN_INTERFACE`), when one is.
+        public var interface: String?
+        /// Since when the current state holds.
+        public var since: Date?
+        /// Why it is down (`missing`, `down`, `no-address`).
+        public var reason: String?
 
-        enum CodingKeys: String, CodingKey { case isVpnActive, disabled }
+        enum CodingKeys: String, CodingKey { case isVpnActive, disabled, interface, since, reason }
 
         /// Creates the value.
-        public init(isVpnActive: Bool?, disabled: Bool) {
+        public init(isVpnActive: Bool?, disabled: Bool, interface: String? = nil, since: Date? = nil, reason: String? = nil) {
             self.isVpnActive = isVpnActive
             self.disabled = disabled
+            self.interface = interface
+            self.since = since
+            self.reason = reason
         }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             if let isVpnActive { try container.encode(isVpnActive, forKey: .isVpnActive) } else { try container.encodeNil(forKey: .isVpnActive) }
             try container.encode(disabled, forKey: .disabled)
+            try container.encodeIfPresent(interface, forKey: .interface)
+            try container.encodeIfPresent(since, forKey: .since)
+            try container.encodeIfPresent(reason, forKey: .reason)
         }
     }
 

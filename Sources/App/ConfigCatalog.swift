@@ -66,6 +66,7 @@ public enum ConfigCatalog {
         .init("TORRENT_CACHES", "https://itorrents.org/torrent/{HASH}.torrent,torrage+https://torrage.info", .list, service: "SOURCE", ".torrent caches: URL templates ({HASH}/{hash}: the info-hash) or torrage+<base> for torrage's two-step download"),
         .init("SCRAPE_TRACKERS", "udp://tracker.opentrackr.org:1337/announce,udp://tracker.openbittorrent.com:80/announce,udp://tracker.openbittorrent.com:6969/announce", .list, service: "SOURCE", "Trackers scraped for seeders/leechers"),
         // VPN
+        .init("VPN_INTERFACE", "", service: "VPN", "VPN interface (e.g. wg0, nordlynx): all torrent and source traffic is bound to it, and stops while it is down"),
         .init("DISABLE_VPN_CHECK", "false", .bool, service: "VPN", "Skip the VPN check (torrent traffic is then unprotected)"),
         // DOWNLOAD
         .init("CONTENT_DOWNLOAD_LIMIT", "20MB", .size, service: "DOWNLOAD", "Download rate limit per second"),

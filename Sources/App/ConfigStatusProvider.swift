@@ -21,8 +21,16 @@ struct ConfigStatusProvider: StatusProviding {
         }
         services["DOWNLOAD"] = engineStatus()
         let vpnDisabled = configuration.bool("DISABLE_VPN_CHECK")
-        services["VPN"] = vpnDisabled ? .ready : .degraded(reason: "vpn-check-not-available")
-        return StatusDTO(vpn: .init(isVpnActive: vpnDisabled ? nil : false, disabled: vpnDisabled), services: services)
+        guard let interface = configuration.vpnInterface else {
+            services["VPN"] = vpnDisabled ? .ready : .degraded(reason: "no VPN_INTERFACE: torrent traffic is not protected")
+            return StatusDTO(vpn: .init(isVpnActive: vpnDisabled ? nil : false, disabled: vpnDisabled), services: services)
+        }
+        // The engine records each change of the kill switch; no record yet: not up.
+        let state = (try? database.vpnState()).flatMap { $0.interface == interface ? $0 : nil }
+        let up = state?.up ?? false
+        services["VPN"] = up ? .ready : .error(message: "VPN interface \(interface) is \(state?.reason ?? "not checked yet"): torrent traffic is stopped")
+        return StatusDTO(vpn: .init(isVpnActive: up, disabled: false, interface: interface, since: state?.since, reason: up ? nil : state?.reason ?? "unknown"),
+                         services: services)
     }
 
     private func engineStatus() -> ServiceStatus {

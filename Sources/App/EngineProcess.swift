@@ -41,15 +41,26 @@ public enum EngineProcess {
         let streamGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: 3)
         pool.start()
-        let engine = Engine(loop: group.next(), threadPool: pool, settings: configuration.engineSettings,
+        // The VPN kill switch (VPN_INTERFACE): looked at once before anything dials out, so
+        // the engine starts closed when the tunnel is down.
+        let vpn = configuration.vpnInterface.map { VPNMonitor(interface: $0, database: database, logger: logger) }
+        var settings = configuration.engineSettings
+        if let vpn {
+            vpn.poll()
+            settings.startsBlocked = !vpn.allowsTraffic
+            let index = NetworkInterface.observe(vpn.interface).index
+            settings.interfaceIndex = index == 0 ? nil : index
+        }
+        let engine = Engine(loop: group.next(), threadPool: pool, settings: settings,
                             tracker: configuration.trackerClient(logger: logger, stats: stats),
                             progress: DatabaseProgressSink(database: database, logger: logger), logger: logger)
         await engine.start()
         let torrents = SourceTorrents(database: database, cipher: configuration.fieldCipher, engine: engine)
         let jobLedger = JobLedger()
-        let streams = StreamRoutes(database: database, torrents: torrents, pool: pool, jobs: jobLedger,
+        var streams = StreamRoutes(database: database, torrents: torrents, pool: pool, jobs: jobLedger,
                                    keySecret: configuration.string("STREAM_TOKEN_SECRET"),
                                    startTimeout: Double(max(1, configuration.seconds("STREAM_START_TIMEOUT"))), logger: logger)
+        if let vpn { streams.networkAllowed = { vpn.allowsTraffic } }
         let server = try await StreamHTTPServer.start(
             socketPath: configuration.engineSocket, responder: router, resolver: streams, group: streamGroup,
             makeRequestID: {
@@ -204,6 +215,20 @@ public enum EngineProcess {
         }
         let scheduler = Scheduler(jobs: jobs, logger: logger, recorder: DatabaseJobRecorder(database: database, logger: logger, stats: stats), ledger: jobLedger)
         jobs.removeAll()
+        if let vpn {
+            if !vpn.allowsTraffic { await scheduler.vpnChanged(up: false) }
+            vpn.onChange = { action in
+                switch action {
+                case .wentDown:
+                    _ = engine.setNetwork(allowed: false, address: nil, interfaceIndex: nil)
+                    Task { await scheduler.vpnChanged(up: false) }
+                case let .cameUp(_, index), let .rebound(_, index):
+                    _ = engine.setNetwork(allowed: true, address: nil, interfaceIndex: index == 0 ? nil : index)
+                    Task { await scheduler.vpnChanged(up: true) }
+                }
+            }
+            vpn.start()
+        }
         let schedulerTask = Task { await scheduler.run() }
         let waker = WakeChannel.Listener(path: configuration.engineWakeSocket)
         if waker == nil {
@@ -221,6 +246,7 @@ public enum EngineProcess {
         logger.info("engine stopping", metadata: ["event": "engine_stopping", "signal": "\(signal)"])
         schedulerTask.cancel()
         wakeThread.cancel()
+        vpn?.stop()
         await schedulerTask.value
         waker?.close()
         await server.stop()
@@ -276,9 +302,10 @@ extension Configuration {
         policy.maxAttempts = 1
         policy.options.connectTimeout = 3
         policy.options.totalTimeout = 8
+        policy.options.interface = curlInterface
         let client = HTTPClient(policy: policy.observed(by: stats, as: "tracker"), logger: logger)
         let bind = string("CONTENT_BIND_ADDRESS").isEmpty ? "0.0.0.0" : string("CONTENT_BIND_ADDRESS")
-        return NetworkTrackerClient(bindAddress: bind) { url in
+        return NetworkTrackerClient(bindAddress: bind, interface: vpnInterface) { url in
             let response = try client.get(url, budget: 8)
             guard response.status == 200 else { throw TrackerTransportError.unreachable("HTTP \(response.status)") }
             return response.body

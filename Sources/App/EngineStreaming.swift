@@ -28,6 +28,8 @@ struct SourceTorrents: Sendable {
         case timeout
         /// A season pack without a file for the episode asked for.
         case episodeNotInSource
+        /// The VPN is down and the torrent needs peers.
+        case vpnDown
     }
 
     enum Loaded {
@@ -106,6 +108,8 @@ struct StreamRoutes: StreamResolver {
     let keySecret: String
     let startTimeout: Double
     let logger: Logger
+    /// The VPN kill switch: false while the VPN is down (nil: no VPN watched).
+    var networkAllowed: (@Sendable () -> Bool)?
 
     static let prefix = "/api/stream/"
     static let corsHeaders = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
@@ -170,7 +174,16 @@ struct StreamRoutes: StreamResolver {
                 settled.value = true
                 opened.completeWith(result)
             }
+            let networkAllowed = networkAllowed
             return opened.futureResult
+                .flatMap { torrent -> EventLoopFuture<Torrent> in
+                    // Bytes already on disk still play; anything that needs peers waits for the VPN.
+                    guard let networkAllowed, !networkAllowed() else { return loop.makeSucceededFuture(torrent) }
+                    return torrent.completion().hop(to: loop).flatMapThrowing { complete in
+                        guard complete else { throw SourceTorrents.Failure.vpnDown }
+                        return torrent
+                    }
+                }
                 .flatMap { torrent in
                     // An episode key: its file inside a season pack (the largest file otherwise).
                     guard let wanted = grant.episode else { return torrent.openReader() }
@@ -186,6 +199,11 @@ struct StreamRoutes: StreamResolver {
                     logger.warning("stream unavailable", metadata: ["event": "stream_unavailable", "source": "\(sourceId)", "error": "\(error)"])
                     if case SourceTorrents.Failure.timeout = error {
                         return answer(APIError.handler(status: 504, message: "Stream loading timeout").response)
+                    }
+                    if case SourceTorrents.Failure.vpnDown = error {
+                        var response = APIError.handler(status: 503, message: "The VPN is down: streaming resumes when it is back").response
+                        response.headers.add("Retry-After", "5")
+                        return answer(response)
                     }
                     if case SourceTorrents.Failure.episodeNotInSource = error {
                         return answer(APIError.handler(status: 404, message: "This source does not hold the episode").response)

@@ -18,6 +18,7 @@ extension Configuration {
             policy.options.connectTimeout = budget
             policy.options.totalTimeout = budget
             policy.options.maxBodyBytes = 4 << 20
+            policy.options.interface = curlInterface
             return HTTPClient(policy: policy.observed(by: stats, as: api), logger: logger)
         }
         return [
@@ -34,6 +35,7 @@ extension Configuration {
         policy.options.connectTimeout = 5
         policy.options.totalTimeout = 5
         policy.options.maxBodyBytes = TorrentFileFetcher.maximumSize
+        policy.options.interface = curlInterface
         return TorrentFileFetcher(http: HTTPClient(policy: policy.observed(by: stats, as: "torrent-cache"), logger: logger), caches: ConfigValueParser.list(string("TORRENT_CACHES")))
     }
 

@@ -25,6 +25,8 @@ public struct AuditEvent: Sendable, Equatable {
         case configurationChange = "CONFIGURATION_CHANGE"
         case securitySettingChange = "SECURITY_SETTING_CHANGE"
         case deviceAuthorization = "DEVICE_AUTHORIZATION"
+        case vpnDown = "VPN_DOWN"
+        case vpnUp = "VPN_UP"
     }
 
     /// Severities.

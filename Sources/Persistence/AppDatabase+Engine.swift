@@ -39,3 +39,40 @@ extension AppDatabase {
         return try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
     }
 }
+
+/// The VPN kill switch's state as the engine last recorded it.
+public struct VPNStateRecord: Sendable, Equatable {
+    public var interface: String
+    public var up: Bool
+    public var reason: String?
+    public var address: String?
+    public var since: Date
+
+    public init(interface: String, up: Bool, reason: String?, address: String?, since: Date) {
+        self.interface = interface
+        self.up = up
+        self.reason = reason
+        self.address = address
+        self.since = since
+    }
+}
+
+extension AppDatabase {
+    /// Records a VPN state change (the engine's heartbeat row must exist).
+    public func recordVPNState(_ state: VPNStateRecord) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                UPDATE engine_state SET vpnInterface = ?, vpnUp = ?, vpnReason = ?, vpnAddress = ?, vpnSince = ? WHERE id = 1
+                """, arguments: [state.interface, state.up, state.reason, state.address, state.since])
+        }
+    }
+
+    /// The last recorded VPN state, if the engine watches one.
+    public func vpnState() throws -> VPNStateRecord? {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT vpnInterface, vpnUp, vpnReason, vpnAddress, vpnSince FROM engine_state WHERE id = 1"),
+                  let interface: String = row["vpnInterface"], let up: Bool = row["vpnUp"], let since: Date = row["vpnSince"] else { return nil }
+            return VPNStateRecord(interface: interface, up: up, reason: row["vpnReason"], address: row["vpnAddress"], since: since)
+        }
+    }
+}

@@ -80,6 +80,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration012TraktSync.identifier) { db in
             try db.execute(sql: Migration012TraktSync.sql)
         }
+        migrator.registerMigration(Migration013VPNState.identifier) { db in
+            try db.execute(sql: Migration013VPNState.sql)
+        }
         return migrator
     }
 

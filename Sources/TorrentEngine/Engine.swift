@@ -29,6 +29,12 @@ public final class Engine: @unchecked Sendable {
     private var fetches: [Int: MetadataFetch] = [:]
     private var torrentsBySource: [Int: Torrent] = [:]
     private var listener: (any Channel)?
+    /// The kill switch (issue 11): false while the VPN is down — every peer is closed, none
+    /// is admitted or dialled, trackers are not asked.
+    public private(set) var networkAllowed = true
+    /// The address peer sockets bind to (the VPN's, which can change while running).
+    private(set) var localAddress: String
+    private var interfaceIndex: Int32?
     /// The port peers reach us on (the bound one when configured as 0).
     public private(set) var listenPort: Int = 0
     private var connectionCount = 0
@@ -50,14 +56,39 @@ public final class Engine: @unchecked Sendable {
         peerID = Array("-MF0100-".utf8) + (0..<12).map { _ in UInt8(ascii: "0") + UInt8.random(in: 0..<10, using: &random) }
         uploadBucket = TokenBucket(bytesPerSecond: settings.uploadLimit)
         downloadBucket = TokenBucket(bytesPerSecond: settings.downloadLimit)
+        localAddress = settings.bindAddress
+        interfaceIndex = settings.interfaceIndex
+        networkAllowed = !settings.startsBlocked
     }
+
+    /// `SO_BINDTOIFINDEX` (Linux 5.7+): binds a socket to an interface by index.
+    static let bindToInterfaceIndex = NIOBSDSocket.Option(rawValue: 62)
 
     func now() -> Double { clock() }
 
     /// Binds the peer listener (a failure is logged: outgoing connections still work) and
     /// starts the once-a-second maintenance tick.
     public func start() async {
-        let bootstrap = ServerBootstrap(group: loop)
+        if networkAllowed { try? await loop.flatSubmit { self.bindListener() }.get() }
+        tickTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            let now = self.now()
+            for torrent in torrentsBySource.values {
+                if torrent.readers.isEmpty && now - torrent.lastActivity > settings.idleTimeout {
+                    close(torrent, reason: "idle")
+                } else {
+                    torrent.tick(now: now)
+                }
+            }
+        }
+    }
+
+    /// (Re)binds the peer listener on the current address and interface. A failure is
+    /// logged: outgoing connections still work. On `loop`.
+    func bindListener() -> EventLoopFuture<Void> {
+        let old = listener
+        listener = nil
+        let closed = old.map { $0.close().recover { _ in } } ?? loop.makeSucceededVoidFuture()
+        var bootstrap = ServerBootstrap(group: loop)
             .serverChannelOption(.backlog, value: 128)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
@@ -69,23 +100,38 @@ public final class Engine: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(peer)
                 }
             }
-        do {
-            let channel = try await bootstrap.bind(host: settings.bindAddress, port: settings.listenPort).get()
+        if let index = interfaceIndex { bootstrap = bootstrap.serverChannelOption(.socketOption(Self.bindToInterfaceIndex), value: Int(index)) }
+        let address = localAddress
+        let port = listenPort != 0 ? listenPort : settings.listenPort
+        return closed.flatMap { bootstrap.bind(host: address, port: port) }.map { [self] channel in
             listener = channel
-            listenPort = channel.localAddress?.port ?? settings.listenPort
-            logger.info("peer listener bound", metadata: ["event": "peer_listen", "address": "\(settings.bindAddress)", "port": "\(listenPort)"])
-        } catch {
-            logger.error("peer listener failed", metadata: ["event": "peer_listen_failed", "port": "\(settings.listenPort)", "error": "\(error)"])
+            listenPort = channel.localAddress?.port ?? port
+            logger.info("peer listener bound", metadata: ["event": "peer_listen", "address": "\(address)", "port": "\(listenPort)"])
+        }.recover { [self] error in
+            logger.error("peer listener failed", metadata: ["event": "peer_listen_failed", "port": "\(port)", "error": "\(error)"])
         }
-        tickTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
-            let now = self.now()
-            for torrent in torrentsBySource.values {
-                if torrent.readers.isEmpty && now - torrent.lastActivity > settings.idleTimeout {
-                    close(torrent, reason: "idle")
-                } else {
-                    torrent.tick(now: now)
-                }
+    }
+
+    /// The kill switch. Not allowed: every peer connection (torrents and metadata fetches)
+    /// is closed at once, none is admitted or dialled, trackers are skipped. Allowed again
+    /// (maybe on a new address): the listener is bound anew and torrents reconnect on their
+    /// next tick.
+    public func setNetwork(allowed: Bool, address: String?, interfaceIndex: Int32?) -> EventLoopFuture<Void> {
+        loop.flatSubmit { [self] in
+            let wasAllowed = networkAllowed
+            networkAllowed = allowed
+            guard allowed else {
+                for torrent in torrentsBySource.values { for peer in torrent.peers.values { peer.close(reason: "vpn-down") } }
+                for fetch in fetches.values { for peer in fetch.peers.values { peer.close(reason: "vpn-down") } }
+                let old = listener
+                listener = nil
+                return old?.close().recover { _ in } ?? loop.makeSucceededVoidFuture()
             }
+            let moved = (address.map { $0 != localAddress } ?? false) || interfaceIndex != self.interfaceIndex
+            if let address { localAddress = address }
+            self.interfaceIndex = interfaceIndex
+            guard !wasAllowed || moved || listener == nil else { return loop.makeSucceededVoidFuture() }
+            return bindListener()
         }
     }
 
@@ -236,7 +282,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Counts a new connection against CONTENT_CONNECTION_LIMIT.
     func admitConnection() -> Bool {
-        guard connectionCount < settings.connectionLimit else { return false }
+        guard networkAllowed, connectionCount < settings.connectionLimit else { return false }
         connectionCount += 1
         return true
     }
@@ -259,9 +305,10 @@ public final class Engine: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(peer) }
             }
-        if settings.bindAddress != "0.0.0.0", let local = try? SocketAddress(ipAddress: settings.bindAddress, port: 0) {
+        if localAddress != "0.0.0.0", let local = try? SocketAddress(ipAddress: localAddress, port: 0) {
             bootstrap = bootstrap.bind(to: local)
         }
+        if let index = interfaceIndex { bootstrap = bootstrap.channelOption(.socketOption(Self.bindToInterfaceIndex), value: Int(index)) }
         bootstrap.connect(host: host, port: port).whenComplete { [self] result in
             torrent.connectFinished(address, succeeded: (try? result.get()) != nil)
             if case .failure = result { connectionCount = max(0, connectionCount - 1) }

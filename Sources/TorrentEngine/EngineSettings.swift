@@ -24,6 +24,12 @@ public struct EngineSettings: Sendable {
     public var idleTimeout: Double = 1800
     /// STORAGE_ENCRYPTION: the master key and salt of the encrypted chunk store (nil: plain files).
     public var chunkEncryption: (master: [UInt8], salt: [UInt8])?
+    /// VPN_INTERFACE's index: every peer socket is bound to it (`SO_BINDTOIFINDEX`), so the
+    /// kernel never routes peer traffic through another interface.
+    public var interfaceIndex: Int32?
+    /// Start with the network closed (the VPN is down): no listener, no peers, no trackers
+    /// until `setNetwork(allowed: true, …)`.
+    public var startsBlocked = false
 
     public init(bindAddress: String = "0.0.0.0", listenPort: Int = 0, connectionLimit: Int = 100,
                 downloadLimit: Double = 0, uploadLimit: Double = 0, staticTrackers: [String] = [],

@@ -60,7 +60,7 @@ final class MetadataFetch: PeerSwarm, @unchecked Sendable {
 
     func connectMore() {
         guard !done, engine.hasConnectionRoom else { return }
-        let own = "\(engine.settings.bindAddress):\(engine.listenPort)"
+        let own = "\(engine.localAddress):\(engine.listenPort)"
         for address in book.candidates(connected: Set(peers.values.map(\.address)), own: own,
                                        limit: max(0, 20 - peers.count - book.connecting.count), now: engine.now()) {
             engine.connect(address, for: self)

@@ -70,6 +70,9 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     public var infoHash: InfoHash { metainfo.infoHash }
 
     public var isComplete: Bool { picker.have.isComplete }
+
+    /// Whether every piece is verified, read on the torrent's loop (safe from any thread).
+    public func completion() -> EventLoopFuture<Bool> { loop.submit { self.picker.have.isComplete } }
     var now: Double { engine.now() }
 
     func start() {
@@ -508,7 +511,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
 
     func connectMore(now: Double) {
         guard !picker.have.isComplete, failure == nil, engine.hasConnectionRoom else { return }
-        let own = "\(engine.settings.bindAddress):\(engine.listenPort)"
+        let own = "\(engine.localAddress):\(engine.listenPort)"
         let budget = max(0, 30 - peers.count - book.connecting.count)
         for address in book.candidates(connected: Set(peers.values.map(\.address)), own: own, limit: budget, now: now) {
             engine.connect(address, for: self)
@@ -526,6 +529,8 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
 
     /// Announces to every tier; peers found are dialled at once.
     func announce(_ event: AnnounceEvent) {
+        // The kill switch: no tracker traffic while the VPN is down.
+        guard engine.networkAllowed else { return }
         announcer.announce(announceRequest(event), fewPeers: peers.count < 5) { [self] found in
             let added = found.filter { book.add($0) }.count
             engine.logger.info("tracker announce", metadata: ["event": "tracker_announce", "source": "\(sourceId)",

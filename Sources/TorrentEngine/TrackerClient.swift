@@ -24,12 +24,15 @@ public struct NetworkTrackerClient: TrackerClient {
     /// Fetches a URL's body (App passes libcurl with a short budget, bound like all torrent traffic).
     let httpGet: @Sendable (String) throws -> [UInt8]
     let bindAddress: String
+    /// VPN_INTERFACE: UDP tracker sockets are bound to it (`SO_BINDTODEVICE`).
+    var interface: String?
     /// BEP 15 retransmission: attempts per request and the first wait (doubling).
     var udpAttempts = 3
     var udpTimeout = 1.0
 
-    public init(bindAddress: String, httpGet: @escaping @Sendable (String) throws -> [UInt8]) {
+    public init(bindAddress: String, interface: String? = nil, httpGet: @escaping @Sendable (String) throws -> [UInt8]) {
         self.bindAddress = bindAddress
+        self.interface = interface
         self.httpGet = httpGet
     }
 
@@ -66,7 +69,7 @@ public struct NetworkTrackerClient: TrackerClient {
             throw TrackerTransportError.unreachable("bad udp tracker address")
         }
         let host = String(hostPort[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return try UDPSocket(host: host, port: port, bindAddress: bindAddress)
+        return try UDPSocket(host: host, port: port, bindAddress: bindAddress, interface: interface)
     }
 
     func udpAnnounce(url: String, request: AnnounceRequest) throws -> AnnounceResponse {
@@ -107,7 +110,7 @@ public struct NetworkTrackerClient: TrackerClient {
 final class UDPSocket {
     let fd: Int32
 
-    init(host: String, port: UInt16, bindAddress: String) throws {
+    init(host: String, port: UInt16, bindAddress: String, interface: String? = nil) throws {
         var hints = addrinfo()
         hints.ai_family = AF_INET
         hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
@@ -118,6 +121,11 @@ final class UDPSocket {
         defer { freeaddrinfo(list) }
         fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TrackerTransportError.unreachable("socket") }
+        if let interface {
+            // Fail closed: a socket that cannot be tied to the VPN interface sends nothing.
+            let bound = interface.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
+            guard bound == 0 else { Glibc.close(fd); throw TrackerTransportError.unreachable("interface") }
+        }
         if bindAddress != "0.0.0.0" {
             var local = sockaddr_in()
             local.sin_family = sa_family_t(AF_INET)

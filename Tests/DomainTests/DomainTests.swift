@@ -71,3 +71,35 @@ import Foundation
         #expect(DeviceUserCode(typed: "BCDF-2345-X") == nil)
     }
 }
+
+@Suite struct VPNGuardTests {
+    let up = InterfaceObservation(exists: true, up: true, ipv4: "10.8.0.2", index: 7)
+
+    @Test func nothingIsAllowedBeforeTheFirstGoodObservation() {
+        var vpn = VPNGuard()
+        #expect(!vpn.allowsTraffic)
+        #expect(vpn.observe(InterfaceObservation(exists: false, up: false, ipv4: nil, index: 0), now: 1) == .wentDown(reason: "missing"))
+        #expect(!vpn.allowsTraffic)
+        #expect(vpn.observe(up, now: 2) == .cameUp(address: "10.8.0.2", index: 7))
+        #expect(vpn.allowsTraffic && vpn.since == 2)
+    }
+
+    @Test func downNoAddressAndBackAreEachOneAction() {
+        var vpn = VPNGuard()
+        _ = vpn.observe(up, now: 0)
+        #expect(vpn.observe(up, now: 1) == nil, "no change, no action")
+        var linkDown = up
+        linkDown.up = false
+        #expect(vpn.observe(linkDown, now: 2) == .wentDown(reason: "down"))
+        #expect(vpn.observe(linkDown, now: 3) == nil)
+        var bare = up
+        bare.ipv4 = nil
+        #expect(vpn.observe(bare, now: 4) == .wentDown(reason: "no-address"), "a new reason is reported")
+        #expect(vpn.since == 2, "down since the first failure")
+        #expect(vpn.observe(up, now: 5) == .cameUp(address: "10.8.0.2", index: 7))
+        var moved = up
+        moved.ipv4 = "10.8.0.9"
+        #expect(vpn.observe(moved, now: 6) == .rebound(address: "10.8.0.9", index: 7))
+        #expect(vpn.allowsTraffic && vpn.since == 5)
+    }
+}
