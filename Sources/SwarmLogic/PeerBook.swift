@@ -32,6 +32,10 @@ public struct PeerBook: Sendable {
         if !succeeded, known[address] != nil { known[address] = .some(now) }
     }
 
+    /// A dial that never started (no room, or the network is closed): the address is a
+    /// candidate again at once, not counted as a failure.
+    public mutating func dialAbandoned(_ address: String) { connecting.remove(address) }
+
     public mutating func ban(host: String) { banned.insert(host) }
 
     public func isBanned(_ address: String) -> Bool { banned.contains(Self.host(of: address)) }

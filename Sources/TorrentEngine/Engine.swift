@@ -296,7 +296,7 @@ public final class Engine: @unchecked Sendable {
     /// Dials `address` (`host:port`) for `torrent`, bound to the configured address.
     func connect(_ address: String, for torrent: any PeerSwarm) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              admitConnection() else { return }
+              admitConnection() else { return torrent.connectAbandoned(address) }
         let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let peer = PeerConnection(id: makeConnectionID(), address: address, outgoing: true, engine: self, torrent: torrent, now: now())
         var bootstrap = ClientBootstrap(group: loop)
@@ -311,7 +311,10 @@ public final class Engine: @unchecked Sendable {
         if let index = interfaceIndex { bootstrap = bootstrap.channelOption(.socketOption(Self.bindToInterfaceIndex), value: Int(index)) }
         bootstrap.connect(host: host, port: port).whenComplete { [self] result in
             torrent.connectFinished(address, succeeded: (try? result.get()) != nil)
-            if case .failure = result { connectionCount = max(0, connectionCount - 1) }
+            if case let .failure(error) = result {
+                connectionCount = max(0, connectionCount - 1)
+                logger.debug("peer connect failed", metadata: ["event": "peer_connect_failed", "peer": "\(address)", "error": "\(error)"])
+            }
         }
     }
 

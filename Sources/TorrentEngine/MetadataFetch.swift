@@ -86,6 +86,8 @@ final class MetadataFetch: PeerSwarm, @unchecked Sendable {
         book.dialFinished(address, succeeded: succeeded, now: engine.now())
     }
 
+    func connectAbandoned(_ address: String) { book.dialAbandoned(address) }
+
     func received(_ message: PeerMessage, from peer: PeerConnection) {
         guard case let .extended(id, payload) = message, !done else { return }
         if id == 0 {

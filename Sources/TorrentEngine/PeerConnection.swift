@@ -153,4 +153,6 @@ protocol PeerSwarm: AnyObject, Sendable {
     func detach(_ peer: PeerConnection)
     func received(_ message: PeerMessage, from peer: PeerConnection)
     func connectFinished(_ address: String, succeeded: Bool)
+    /// A dial that never started.
+    func connectAbandoned(_ address: String)
 }

@@ -155,6 +155,8 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         book.dialFinished(address, succeeded: succeeded, now: now)
     }
 
+    func connectAbandoned(_ address: String) { book.dialAbandoned(address) }
+
     func received(_ message: PeerMessage, from peer: PeerConnection) {
         switch message {
         case .keepAlive, .port, .suggest, .allowedFast:
@@ -510,7 +512,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     }
 
     func connectMore(now: Double) {
-        guard !picker.have.isComplete, failure == nil, engine.hasConnectionRoom else { return }
+        guard engine.networkAllowed, !picker.have.isComplete, failure == nil, engine.hasConnectionRoom else { return }
         let own = "\(engine.localAddress):\(engine.listenPort)"
         let budget = max(0, 30 - peers.count - book.connecting.count)
         for address in book.candidates(connected: Set(peers.values.map(\.address)), own: own, limit: budget, now: now) {

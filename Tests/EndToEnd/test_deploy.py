@@ -206,7 +206,15 @@ def test_lets_encrypt_issue_serve_and_renew_without_a_failed_request(acme):
     assert issued.returncode == 0, issued.stdout + issued.stderr
     assert "deploy-hook: installed" in issued.stdout + issued.stderr
     root = pebble.root()
-    first = served_certificate(stack.https_port, root)
+
+    def verified():
+        try:
+            return served_certificate(stack.https_port, root)
+        except ssl.SSLError:
+            return None
+    # The hook's reload is asynchronous (nginx starts new workers, old ones finish): wait.
+    first = wait_until(verified, 10, interval=0.1)
+    assert first, "nginx serves the issued chain"
     # A client trusting only pebble's root talks to the API through the issued chain.
     session = requests.Session()
     r = session.get(f"https://127.0.0.1:{stack.https_port}/api/health", verify=False, timeout=10)

@@ -102,4 +102,13 @@ import Testing
         let afterBan = book.candidates(connected: [], own: "", limit: 5, now: 100)
         #expect(book.isBanned("127.0.0.2:9999") && afterBan.isEmpty)
     }
+
+    @Test func anAbandonedDialIsACandidateAgainAtOnce() {
+        var book = PeerBook(retryAfter: 30)
+        book.add("10.8.0.5:6881")
+        #expect(book.candidates(connected: [], own: "", limit: 5, now: 0) == ["10.8.0.5:6881"])
+        #expect(book.candidates(connected: [], own: "", limit: 5, now: 1).isEmpty, "being dialled")
+        book.dialAbandoned("10.8.0.5:6881") // the VPN was down: the dial never started
+        #expect(book.candidates(connected: [], own: "", limit: 5, now: 2) == ["10.8.0.5:6881"], "not a failure, no backoff")
+    }
 }
