@@ -45,8 +45,12 @@ public struct StatusDTO: Sendable, Encodable, Equatable {
         public var since: Date?
         /// Why it is down (`missing`, `down`, `no-address`).
         public var reason: String?
+        /// The exit address VPN_CHECK_URL saw (masked for non-admins) and whether it called it
+        /// protected.
+        public var exitIp: String?
+        public var protected: Bool?
 
-        enum CodingKeys: String, CodingKey { case isVpnActive, disabled, interface, since, reason }
+        enum CodingKeys: String, CodingKey { case isVpnActive, disabled, interface, since, reason, exitIp, protected }
 
         /// Creates the value.
         public init(isVpnActive: Bool?, disabled: Bool, interface: String? = nil, since: Date? = nil, reason: String? = nil) {
@@ -64,6 +68,8 @@ public struct StatusDTO: Sendable, Encodable, Equatable {
             try container.encodeIfPresent(interface, forKey: .interface)
             try container.encodeIfPresent(since, forKey: .since)
             try container.encodeIfPresent(reason, forKey: .reason)
+            try container.encodeIfPresent(exitIp, forKey: .exitIp)
+            try container.encodeIfPresent(protected, forKey: .protected)
         }
     }
 
@@ -81,7 +87,9 @@ public struct StatusDTO: Sendable, Encodable, Equatable {
     /// What non-admins see: each service's state without details (missing variables,
     /// error messages) — contract: status details are admin-only.
     var summary: StatusDTO {
-        StatusDTO(vpn: vpn, services: services.mapValues { status in
+        var vpn = vpn
+        vpn.exitIp = vpn.exitIp.map(Self.mask)
+        return StatusDTO(vpn: vpn, services: services.mapValues { status in
             switch status {
             case .ready: return .ready
             case .needsConfiguration: return .needsConfiguration(missingVars: [])
@@ -89,6 +97,12 @@ public struct StatusDTO: Sendable, Encodable, Equatable {
             case .degraded: return .degraded(reason: "degraded")
             }
         })
+    }
+
+    /// An address with its host part hidden: `203.0.x.x`, `2001:db8:x:x`.
+    static func mask(_ address: String) -> String {
+        if address.contains(":") { return address.split(separator: ":").prefix(2).joined(separator: ":") + ":x:x" }
+        return address.split(separator: ".").prefix(2).joined(separator: ".") + ".x.x"
     }
 }
 

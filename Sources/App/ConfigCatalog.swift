@@ -67,6 +67,7 @@ public enum ConfigCatalog {
         .init("SCRAPE_TRACKERS", "udp://tracker.opentrackr.org:1337/announce,udp://tracker.openbittorrent.com:80/announce,udp://tracker.openbittorrent.com:6969/announce", .list, service: "SOURCE", "Trackers scraped for seeders/leechers"),
         // VPN
         .init("VPN_INTERFACE", "", service: "VPN", "VPN interface (e.g. wg0, nordlynx): all torrent and source traffic is bound to it, and stops while it is down"),
+        .init("VPN_CHECK_URL", "", service: "VPN", "Exit check through the VPN every 5 minutes (NordVPN insights shape, e.g. https://api.nordvpn.com/v1/helpers/ips/insights); empty: off"),
         .init("DISABLE_VPN_CHECK", "false", .bool, service: "VPN", "Skip the VPN check (torrent traffic is then unprotected)"),
         // DOWNLOAD
         .init("CONTENT_DOWNLOAD_LIMIT", "20MB", .size, service: "DOWNLOAD", "Download rate limit per second"),

@@ -28,9 +28,17 @@ struct ConfigStatusProvider: StatusProviding {
         // The engine records each change of the kill switch; no record yet: not up.
         let state = (try? database.vpnState()).flatMap { $0.interface == interface ? $0 : nil }
         let up = state?.up ?? false
-        services["VPN"] = up ? .ready : .error(message: "VPN interface \(interface) is \(state?.reason ?? "not checked yet"): torrent traffic is stopped")
-        return StatusDTO(vpn: .init(isVpnActive: up, disabled: false, interface: interface, since: state?.since, reason: up ? nil : state?.reason ?? "unknown"),
-                         services: services)
+        if !up {
+            services["VPN"] = .error(message: "VPN interface \(interface) is \(state?.reason ?? "not checked yet"): torrent traffic is stopped")
+        } else if state?.protected == false {
+            services["VPN"] = .degraded(reason: "the VPN check says the exit address is not protected")
+        } else {
+            services["VPN"] = .ready
+        }
+        var vpn = StatusDTO.VPN(isVpnActive: up, disabled: false, interface: interface, since: state?.since, reason: up ? nil : state?.reason ?? "unknown")
+        vpn.exitIp = state?.exitIp
+        vpn.protected = state?.protected
+        return StatusDTO(vpn: vpn, services: services)
     }
 
     private func engineStatus() -> ServiceStatus {

@@ -227,6 +227,7 @@ public enum EngineProcess {
                     Task { await scheduler.vpnChanged(up: true) }
                 }
             }
+            vpn.exitCheck = configuration.vpnExitCheck(logger: logger)
             vpn.start()
         }
         let schedulerTask = Task { await scheduler.run() }

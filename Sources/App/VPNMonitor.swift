@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import HTTPClient
 import Logging
 import Persistence
 import TorrentEngine
@@ -59,6 +60,12 @@ final class VPNMonitor: @unchecked Sendable {
     private var thread: Thread?
     /// Told about every change (engine, scheduler).
     var onChange: (@Sendable (VPNGuard.Action) -> Void)?
+    /// VPN_CHECK_URL through the tunnel: the exit address and whether the provider calls it
+    /// protected (NordVPN insights: `{"ip": …, "protected": …}`), checked when the tunnel
+    /// comes up and every `exitCheckInterval` seconds.
+    var exitCheck: (@Sendable () -> (ip: String, protected: Bool?)?)?
+    var exitCheckInterval: Double = 300
+    private var nextExitCheck = Date.distantPast
 
     init(interface: String, database: AppDatabase, logger: Logger) {
         self.interface = interface
@@ -91,6 +98,16 @@ final class VPNMonitor: @unchecked Sendable {
         return action
     }
 
+    @discardableResult
+    func checkExit(_ check: @Sendable () -> (ip: String, protected: Bool?)?) -> Bool {
+        let result = check()
+        try? database.recordVPNExit(ip: result?.ip, protected: result?.protected, checkedAt: Date())
+        if let result, result.protected == false {
+            logger.warning("vpn exit not protected", metadata: ["event": "vpn_exit_unprotected", "interface": "\(interface)"])
+        }
+        return result != nil
+    }
+
     func audit(_ kind: AuditEvent.Kind, _ severity: AuditEvent.Severity, _ description: String, _ metadata: [String: AuditValue]) {
         var details = metadata
         details["interface"] = .string(interface)
@@ -102,7 +119,11 @@ final class VPNMonitor: @unchecked Sendable {
     func start() {
         let thread = Thread { [self] in
             while !Thread.current.isCancelled {
-                poll()
+                if case .cameUp = poll() { nextExitCheck = .distantPast }
+                if let exitCheck, allowsTraffic, Date() >= nextExitCheck {
+                    // A failed check is tried again after 10 s, a good one after the interval.
+                    nextExitCheck = Date().addingTimeInterval(checkExit(exitCheck) ? exitCheckInterval : 10)
+                }
                 Thread.sleep(forTimeInterval: 0.25)
             }
         }
@@ -112,4 +133,25 @@ final class VPNMonitor: @unchecked Sendable {
     }
 
     func stop() { thread?.cancel() }
+}
+
+extension Configuration {
+    /// The exit check of `VPN_CHECK_URL`, fetched through the VPN interface (nil: off).
+    func vpnExitCheck(logger: Logger) -> (@Sendable () -> (ip: String, protected: Bool?)?)? {
+        let url = string("VPN_CHECK_URL")
+        guard !url.isEmpty, let interface = curlInterface else { return nil }
+        var policy = HTTPClientPolicy()
+        policy.maxAttempts = 1
+        policy.options.connectTimeout = 5
+        policy.options.totalTimeout = 5
+        policy.options.maxBodyBytes = 64 << 10
+        policy.options.interface = interface
+        let client = HTTPClient(policy: policy, logger: logger)
+        return {
+            guard let response = try? client.get(url, headers: ["Accept: application/json"], budget: 5), response.status == 200,
+                  let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+                  let ip = object["ip"] as? String, ip.count <= 45, ip.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) else { return nil }
+            return (ip, object["protected"] as? Bool)
+        }
+    }
 }

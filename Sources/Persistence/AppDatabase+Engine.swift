@@ -47,6 +47,10 @@ public struct VPNStateRecord: Sendable, Equatable {
     public var reason: String?
     public var address: String?
     public var since: Date
+    /// The exit address an insights endpoint saw, and whether it called it protected.
+    public var exitIp: String?
+    public var protected: Bool?
+    public var checkedAt: Date?
 
     public init(interface: String, up: Bool, reason: String?, address: String?, since: Date) {
         self.interface = interface
@@ -67,12 +71,25 @@ extension AppDatabase {
         }
     }
 
+    /// Records what the exit check saw (nil ip: the check failed).
+    public func recordVPNExit(ip: String?, protected: Bool?, checkedAt: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE engine_state SET vpnExitIp = ?, vpnProtected = ?, vpnCheckedAt = ? WHERE id = 1",
+                           arguments: [ip, protected, checkedAt])
+        }
+    }
+
     /// The last recorded VPN state, if the engine watches one.
     public func vpnState() throws -> VPNStateRecord? {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT vpnInterface, vpnUp, vpnReason, vpnAddress, vpnSince FROM engine_state WHERE id = 1"),
-                  let interface: String = row["vpnInterface"], let up: Bool = row["vpnUp"], let since: Date = row["vpnSince"] else { return nil }
-            return VPNStateRecord(interface: interface, up: up, reason: row["vpnReason"], address: row["vpnAddress"], since: since)
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT vpnInterface, vpnUp, vpnReason, vpnAddress, vpnSince, vpnExitIp, vpnProtected, vpnCheckedAt FROM engine_state WHERE id = 1
+                """), let interface: String = row["vpnInterface"], let up: Bool = row["vpnUp"], let since: Date = row["vpnSince"] else { return nil }
+            var state = VPNStateRecord(interface: interface, up: up, reason: row["vpnReason"], address: row["vpnAddress"], since: since)
+            state.exitIp = row["vpnExitIp"]
+            state.protected = row["vpnProtected"]
+            state.checkedAt = row["vpnCheckedAt"]
+            return state
         }
     }
 }

@@ -83,6 +83,9 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration(Migration013VPNState.identifier) { db in
             try db.execute(sql: Migration013VPNState.sql)
         }
+        migrator.registerMigration(Migration014VPNExit.identifier) { db in
+            try db.execute(sql: Migration014VPNExit.sql)
+        }
         return migrator
     }
 

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import sys
 import threading
 import time
 from pathlib import Path
@@ -99,6 +100,13 @@ def remote_swarm(network):
             ["ip", "netns", "exec", NS, "timeout", "-k", "5", "600", "opentracker", "-i", SWARM_IP, "-p", str(TRACKER_PORT),
              "-P", str(TRACKER_PORT), "-A", SWARM_IP, "-f", str(tracker_dir / "opentracker.conf"), "-d", str(tracker_dir), "-u", "nobody"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        # The provider's insights endpoint (NordVPN's shape), reachable only through the tunnel.
+        web = work / "web"
+        web.mkdir()
+        (web / "insights.json").write_text('{"ip": "198.51.100.23", "protected": true, "isp": "Fixture VPN", "country": "NL"}')
+        insights = subprocess.Popen(["ip", "netns", "exec", NS, "timeout", "-k", "5", "600", sys.executable, "-m", "http.server",
+                                     "--bind", SWARM_IP, "--directory", str(web), "8080"],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         seeder = None
         try:
             listening = subprocess.run(["ip", "netns", "exec", NS, "sh", "-c",
@@ -114,17 +122,18 @@ def remote_swarm(network):
         finally:
             if seeder:
                 seeder.stop()
-            os.killpg(tracker.pid, 15)
-            tracker.wait(timeout=10)
+            for process in (tracker, insights):
+                os.killpg(process.pid, 15)
+                process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def tunnel_stack(network):
+def tunnel_stack(network, remote_swarm):
     upstream = FixtureServer()
     with tempfile.TemporaryDirectory(prefix="miauflix-e2e-vpnns-") as tmp:
         os.chmod(tmp, 0o755)
         s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
-                  VPN_INTERFACE=VPN, CONTENT_BIND_ADDRESS="", DISABLE_BACKGROUND_TASKS="true", STREAM_START_TIMEOUT="20s", LOG_LEVEL=os.environ.get("MF_LOG_LEVEL", "info"))
+                  VPN_INTERFACE=VPN, CONTENT_BIND_ADDRESS="", VPN_CHECK_URL=f"http://{SWARM_IP}:8080/insights.json", DISABLE_BACKGROUND_TASKS="true", STREAM_START_TIMEOUT="20s", LOG_LEVEL=os.environ.get("MF_LOG_LEVEL", "info"))
         try:
             s.start()
             s.jar = requests.Session()
@@ -133,6 +142,23 @@ def tunnel_stack(network):
         finally:
             s.stop()
             upstream.stop()
+
+
+def test_the_exit_check_runs_through_the_tunnel_and_is_masked_for_non_admins(tunnel_stack, remote_swarm):
+    s = tunnel_stack
+    h = {"X-Session-Id": s.sid}
+
+    def vpn():
+        return s.jar.get(s.url("/api/status"), headers=h, verify=False, timeout=10).json()["vpn"]
+    seen = wait_until(lambda: (lambda v: v if v.get("exitIp") else None)(vpn()), 10, interval=0.2)
+    assert seen and seen["exitIp"] == "198.51.100.23" and seen["protected"] is True and seen["isVpnActive"] is True
+    created = s.jar.post(s.url("/api/auth/users"), headers=h, verify=False, timeout=10,
+                         json={"email": "family@home.lan", "password": "correct-horse-42", "role": "user"})
+    assert created.status_code == 201, created.text
+    family = requests.Session()
+    _, sid = s.login("family@home.lan", "correct-horse-42", session=family)
+    theirs = family.get(s.url("/api/status"), headers={"X-Session-Id": sid}, verify=False, timeout=10).json()["vpn"]
+    assert theirs["exitIp"] == "198.51.x.x" and theirs["isVpnActive"] is True
 
 
 def test_a_stream_survives_the_tunnel_dropping_and_nothing_leaks(tunnel_stack, remote_swarm):
