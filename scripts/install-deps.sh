@@ -34,7 +34,7 @@ if ! command -v swift >/dev/null; then
 fi
 
 if [ "$mode" = test ] || [ "$mode" = demo ]; then
-    python3 -c 'import pytest, requests, jwt, cryptography, libtorrent, selenium, yaml
+    python3 -c 'import pytest, requests, jwt, cryptography, libtorrent, selenium, yaml, openapi_spec_validator, jsonschema, schemathesis
 assert libtorrent.__version__ in ("2.1.1", "2.1.1.0"), libtorrent.__version__' 2>/dev/null || \
         python3 -m pip install -q --disable-pip-version-check -r Tests/EndToEnd/requirements.txt
 fi
