@@ -334,3 +334,79 @@ def test_opening_a_title_page_prefetches_the_ends_only(local_swarm, stream_stack
     r = stream(stream_stack, key)
     assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == local_swarm.sha256
     assert wait_until(lambda: verified_pieces(stream_stack, source) == pieces, 10)
+
+
+def test_slow_loris_and_a_flood_of_stalled_streams_do_not_starve_others(local_swarm, stream_stack, full_movie):
+    """Issue 14's fault: 150 TLS clients that send half a request and stop, and 40 stream
+    requests that never read their body. nginx and the engine keep answering everyone else:
+    health checks and a range read with the right bytes."""
+    import socket
+    import ssl
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    held = []
+    try:
+        for _ in range(150):
+            raw = socket.create_connection(("127.0.0.1", stream_stack.https_port), timeout=5)
+            tls = context.wrap_socket(raw, server_hostname="localhost")
+            tls.sendall(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")  # never finished
+            held.append(tls)
+        request = (f"GET /api/stream/{full_movie['key']} HTTP/1.1\r\nHost: localhost\r\n\r\n").encode()
+        for _ in range(40):
+            raw = socket.create_connection(("127.0.0.1", stream_stack.https_port), timeout=5)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            tls = context.wrap_socket(raw, server_hostname="localhost")
+            tls.sendall(request)  # and never read the body
+            held.append(tls)
+        time.sleep(1)
+        for _ in range(20):
+            r = stream_stack.get("/api/health", timeout=5)
+            assert r.status_code == 200
+        start = len(local_swarm.data) // 2
+        part = stream(stream_stack, full_movie["key"], {"Range": f"bytes={start}-{start + 65535}"}, timeout=20)
+        assert part.status_code == 206 and part.content == local_swarm.data[start:start + 65536]
+    finally:
+        for connection in held:
+            try:
+                connection.close()
+            except OSError:
+                pass
+    # Everything held is released: the engine is idle again and still answers.
+    assert wait_until(lambda: stream_stack.get("/api/stream/health", timeout=5).status_code == 200, 10)
+
+
+def test_api_and_engine_writing_at_full_rate_never_surface_busy(stream_stack, full_movie):
+    """Issue 14's fault: the API (streaming keys, intents, progress) and the engine (consuming
+    every intent it is woken for, heartbeats, stats) write the one database at full rate for
+    15 s: no request fails, nothing in the logs says the database was busy or locked."""
+    import collections
+    import threading
+    statuses = collections.Counter()
+    lock = threading.Lock()
+    deadline = time.monotonic() + 15
+
+    def writer(index):
+        session = requests.Session()
+        session.cookies.update(stream_stack.jar.cookies)
+        headers = {"X-Session-Id": stream_stack.sid}
+        while time.monotonic() < deadline:
+            if index % 2:
+                r = session.post(stream_stack.url("/api/movies/680/auto"), headers=headers, verify=False, timeout=15)
+            else:
+                r = session.post(stream_stack.url("/api/progress"), headers=headers, verify=False, timeout=15,
+                                 json={"type": "movie", "movieId": 680, "position": index + time.monotonic() % 100, "duration": 6000})
+            with lock:
+                statuses[r.status_code] += 1
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert set(statuses) <= {200, 204}, statuses
+    assert sum(statuses.values()) > 100, statuses
+    logs = "".join((stream_stack.data_dir / "logs" / name).read_text(errors="replace") for name in ("api.log", "engine.log"))
+    assert "database is locked" not in logs and "SQLITE_BUSY" not in logs
+    db = sqlite3.connect(stream_stack.data_dir / "miauflix.sqlite", timeout=10)
+    assert db.execute("SELECT COUNT(*) FROM stream_intent WHERE consumedAt IS NULL").fetchone()[0] < 20, "the engine kept up"
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
