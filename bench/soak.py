@@ -412,7 +412,9 @@ def main() -> int:
         upstream = FixtureServer()
         stack = Stack(work / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
                       DISABLE_BACKGROUND_TASKS="true", CONTENT_PORT=swarm.free_port(), CONTENT_BIND_ADDRESS="127.0.0.1",
-                      CONTENT_DOWNLOAD_LIMIT="0B", AUTH_RATE_LIMIT="100000", LOG_LEVEL="warning")
+                      CONTENT_DOWNLOAD_LIMIT="0B", AUTH_RATE_LIMIT="100000", LOG_LEVEL="warning",
+                      # nginx's per-IP stream ceiling (50 r/s) would answer the readers 429: all load is from one IP
+                      STREAM_RATE_LIMIT="100000", STREAM_RATE_BURST="200000")
         stack.start()
         log(f"stack on https://127.0.0.1:{stack.https_port} (DATA_DIR {stack.data_dir})")
         jar = requests.Session()
