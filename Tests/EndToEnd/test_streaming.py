@@ -336,7 +336,16 @@ def test_opening_a_title_page_prefetches_the_ends_only(local_swarm, stream_stack
     assert wait_until(lambda: verified_pieces(stream_stack, source) == pieces, 10)
 
 
-def test_slow_loris_and_a_flood_of_stalled_streams_do_not_starve_others(local_swarm, stream_stack, full_movie):
+@pytest.fixture(scope="module")
+def spare_movie(local_swarm, stream_stack):
+    """Movie 240 with the 64 KiB-piece torrent: its own source, which no other test replaces
+    (the magnet test removes 680's other sources)."""
+    _, data, _ = local_swarm.torrents.get(64) or local_swarm.torrent(64)
+    source = add_source(stream_stack, 240, data)
+    return {"key": watch(stream_stack, 240), "source": source}
+
+
+def test_slow_loris_and_a_flood_of_stalled_streams_do_not_starve_others(local_swarm, stream_stack, spare_movie):
     """Issue 14's fault: 150 TLS clients that send half a request and stop, and 40 stream
     requests that never read their body. nginx and the engine keep answering everyone else:
     health checks and a range read with the right bytes."""
@@ -352,7 +361,7 @@ def test_slow_loris_and_a_flood_of_stalled_streams_do_not_starve_others(local_sw
             tls = context.wrap_socket(raw, server_hostname="localhost")
             tls.sendall(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")  # never finished
             held.append(tls)
-        request = (f"GET /api/stream/{full_movie['key']} HTTP/1.1\r\nHost: localhost\r\n\r\n").encode()
+        request = (f"GET /api/stream/{spare_movie['key']} HTTP/1.1\r\nHost: localhost\r\n\r\n").encode()
         for _ in range(40):
             raw = socket.create_connection(("127.0.0.1", stream_stack.https_port), timeout=5)
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -364,7 +373,7 @@ def test_slow_loris_and_a_flood_of_stalled_streams_do_not_starve_others(local_sw
             r = stream_stack.get("/api/health", timeout=5)
             assert r.status_code == 200
         start = len(local_swarm.data) // 2
-        part = stream(stream_stack, full_movie["key"], {"Range": f"bytes={start}-{start + 65535}"}, timeout=20)
+        part = stream(stream_stack, spare_movie["key"], {"Range": f"bytes={start}-{start + 65535}"}, timeout=20)
         assert part.status_code == 206 and part.content == local_swarm.data[start:start + 65536]
     finally:
         for connection in held:
@@ -376,7 +385,7 @@ def test_slow_loris_and_a_flood_of_stalled_streams_do_not_starve_others(local_sw
     assert wait_until(lambda: stream_stack.get("/api/stream/health", timeout=5).status_code == 200, 10)
 
 
-def test_api_and_engine_writing_at_full_rate_never_surface_busy(stream_stack, full_movie):
+def test_api_and_engine_writing_at_full_rate_never_surface_busy(stream_stack, spare_movie):
     """Issue 14's fault: the API (streaming keys, intents, progress) and the engine (consuming
     every intent it is woken for, heartbeats, stats) write the one database at full rate for
     15 s: no request fails, nothing in the logs says the database was busy or locked."""
@@ -392,10 +401,10 @@ def test_api_and_engine_writing_at_full_rate_never_surface_busy(stream_stack, fu
         headers = {"X-Session-Id": stream_stack.sid}
         while time.monotonic() < deadline:
             if index % 2:
-                r = session.post(stream_stack.url("/api/movies/680/auto"), headers=headers, verify=False, timeout=15)
+                r = session.post(stream_stack.url("/api/movies/240/auto"), headers=headers, verify=False, timeout=15)
             else:
                 r = session.post(stream_stack.url("/api/progress"), headers=headers, verify=False, timeout=15,
-                                 json={"type": "movie", "movieId": 680, "position": index + time.monotonic() % 100, "duration": 6000})
+                                 json={"type": "movie", "movieId": 240, "position": index + time.monotonic() % 100, "duration": 6000})
             with lock:
                 statuses[r.status_code] += 1
     threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
