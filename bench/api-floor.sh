@@ -35,7 +35,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/ce
 "$work/bin/hello-fcgi" "$work/c.sock" "$threads" "$workers" & pids+=($!)
 for _ in $(seq 1 50); do [ -S "$work/c.sock" ] && break; sleep 0.1; done
 # (c)
-DATA_DIR="$work/data" API_WORKERS="$workers" API_THREADS="$threads" API_SOCKET="$work/api.sock" LOG_LEVEL=warning \
+DATA_DIR="$work/data" API_WORKERS="$workers" API_THREADS="$threads" API_SOCKET="$work/api.sock" LOG_LEVEL=warning RATE_LIMIT_TEST_MODE=true \
     "$bin" api >"$work/api.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do [ -S "$work/api.sock" ] && break; sleep 0.1; done
 

@@ -83,15 +83,10 @@ struct EpisodeStreamRoutes {
         }
         guard !sources.isEmpty else { throw APIError.handler(status: 404, message: "No sources available for this episode") }
         let source = try StreamKeyRoutes.choose(sources, quality: quality, hevc: request.query["hevc"] == "true")
-        let key = StreamKeyRoutes.newKey(userId: identity.userId)
-        let now = environment.clock.now()
-        let expiresAt = now.addingTimeInterval(Double(environment.streamKeyTTL))
-        try database.issueEpisodeStreamingKey(keyHash: StreamKeyRoutes.hash(key, secret: environment.streamKeySecret), userId: identity.userId,
-                                              episodeId: target.episodeId, sourceId: source.id, expiresAt: expiresAt, now: now)
-        environment.engineWaker?.wake("stream-intents")
-        return .json(StreamKeyRoutes.KeyDTO(streamingKey: key, quality: source.quality, size: source.size, videoCodec: source.videoCodec,
-                                            broadcasters: source.broadcasters, watchers: source.watchers,
-                                            expiresAt: ISO8601DateFormatter().string(from: expiresAt)))
+        return try StreamKeyRoutes.issueKey(environment, userId: identity.userId, source: source) { keyHash, expiresAt, now in
+            try database.issueEpisodeStreamingKey(keyHash: keyHash, userId: identity.userId, episodeId: target.episodeId,
+                                                  sourceId: source.id, expiresAt: expiresAt, now: now)
+        }
     }
 
     /// Whether a stored season pack has a video for the episode (its .torrent decrypted and

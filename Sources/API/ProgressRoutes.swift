@@ -53,16 +53,11 @@ struct ProgressRoutes {
         var updatedAt: Date
 
         init(_ item: WatchProgress) {
-            switch item.title {
-            case let .movie(tmdbId):
-                type = "movie"
-                movieId = tmdbId
-            case let .episode(show, season, episode):
-                type = "episode"
-                showId = show
-                self.season = season
-                self.episode = episode
-            }
+            type = item.title.kind
+            movieId = type == "movie" ? item.title.tmdbId : nil
+            showId = type == "episode" ? item.title.tmdbId : nil
+            season = item.title.season
+            episode = item.title.episode
             progress = (item.fraction * 10_000).rounded() / 10_000
             position = item.positionSeconds
             duration = item.durationSeconds
@@ -89,16 +84,10 @@ struct ProgressRoutes {
         var updatedAt: Date
 
         init(_ entry: ContinueWatchingEntry) {
-            switch entry.title {
-            case let .movie(tmdbId):
-                type = "movie"
-                self.tmdbId = tmdbId
-            case let .episode(show, season, episode):
-                type = "episode"
-                tmdbId = show
-                self.season = season
-                self.episode = episode
-            }
+            type = entry.title.kind
+            tmdbId = entry.title.tmdbId
+            season = entry.title.season
+            episode = entry.title.episode
             title = entry.name
             poster = entry.poster
             backdrop = entry.backdrop

@@ -75,12 +75,20 @@ struct StreamKeyRoutes {
             throw APIError.handler(status: 404, message: "No sources available for this movie")
         }
         let source = try Self.choose(try database.streamableSources(movieId: movie.id), quality: quality, hevc: request.query["hevc"] == "true")
-        let key = Self.newKey(userId: identity.userId)
+        return try Self.issueKey(environment, userId: identity.userId, source: source) { keyHash, expiresAt, now in
+            try database.issueStreamingKey(keyHash: keyHash, userId: identity.userId, movieId: movie.id, sourceId: source.id,
+                                           expiresAt: expiresAt, now: now)
+        }
+    }
+
+    /// A new streaming key for `source` (movie or episode alike): `store` saves its HMAC with
+    /// the intent; the engine is woken so the torrent starts before the player's first request.
+    static func issueKey(_ environment: APIEnvironment, userId: String, source: StreamableSource,
+                         store: (_ keyHash: String, _ expiresAt: Date, _ now: Date) throws -> Void) throws -> Response {
+        let key = newKey(userId: userId)
         let now = environment.clock.now()
         let expiresAt = now.addingTimeInterval(Double(environment.streamKeyTTL))
-        try database.issueStreamingKey(keyHash: Self.hash(key, secret: environment.streamKeySecret), userId: identity.userId,
-                                       movieId: movie.id, sourceId: source.id, expiresAt: expiresAt, now: now)
-        // The engine starts the torrent now, before the player's first request.
+        try store(hash(key, secret: environment.streamKeySecret), expiresAt, now)
         environment.engineWaker?.wake("stream-intents")
         return .json(KeyDTO(streamingKey: key, quality: source.quality, size: source.size, videoCodec: source.videoCodec,
                             broadcasters: source.broadcasters, watchers: source.watchers,

@@ -365,12 +365,12 @@ enum Metrics {
 final class PrefetchHinter: PrefetchHinting, @unchecked Sendable {
     let database: AppDatabase
     let waker: DatagramWaker
-    /// When each movie may be looked at again.
-    private var quietUntil: [Int: Date] = [:]
-    private var episodesQuietUntil: [String: Date] = [:]
-    private let lock = NSLock()
+    /// When each movie, and each episode someone nearly finished, may be looked at again.
+    private let movies = QuietPeriods<Int>()
+    private let episodes = QuietPeriods<String>()
     static let hintGap: Double = 60
     static let noSourceGap: Double = 3
+    static let episodeGap: Double = 3600
 
     init(database: AppDatabase, waker: DatagramWaker) {
         self.database = database
@@ -379,16 +379,10 @@ final class PrefetchHinter: PrefetchHinting, @unchecked Sendable {
 
     func opened(movieId: Int, userId: String) {
         let now = Date()
-        let due = lock.withLock { () -> Bool in
-            if let until = quietUntil[movieId], now < until { return false }
-            if quietUntil.count > 10_000 { quietUntil.removeAll() }
-            quietUntil[movieId] = now.addingTimeInterval(Self.hintGap)
-            return true
-        }
-        guard due else { return }
+        guard movies.claim(movieId, for: Self.hintGap, now: now) else { return }
         // Nothing to prefetch yet: look again after a short gap (sources may be found meanwhile).
         guard (try? database.sourceCount(movieId: movieId)) ?? 0 > 0 else {
-            lock.withLock { quietUntil[movieId] = now.addingTimeInterval(Self.noSourceGap) }
+            movies.quiet(movieId, until: now.addingTimeInterval(Self.noSourceGap))
             return
         }
         if (try? database.recordPrefetchIntent(userId: userId, movieId: movieId, now: now)) == true {
@@ -400,18 +394,35 @@ final class PrefetchHinter: PrefetchHinting, @unchecked Sendable {
     /// progress every few seconds).
     func nearlyWatched(showTmdbId: Int, season: Int, episode: Int, userId: String) {
         let now = Date()
-        let key = "\(showTmdbId):\(season):\(episode)"
-        let due = lock.withLock { () -> Bool in
-            if let until = episodesQuietUntil[key], now < until { return false }
-            if episodesQuietUntil.count > 10_000 { episodesQuietUntil.removeAll() }
-            episodesQuietUntil[key] = now.addingTimeInterval(3600)
-            return true
-        }
-        guard due else { return }
+        guard episodes.claim("\(showTmdbId):\(season):\(episode)", for: Self.episodeGap, now: now) else { return }
         let today = String(ISO8601DateFormatter().string(from: now).prefix(10))
         guard let next = try? database.nextEpisodeRef(showTmdbId: showTmdbId, season: season, episode: episode, today: today) else { return }
         if (try? database.recordEpisodePrefetchIntent(userId: userId, episodeId: next.episodeId, now: now)) == true {
             waker.wake("stream-intents")
         }
     }
+}
+
+/// Per-key quiet periods (thread-safe, bounded): `claim` says whether a key may be acted on
+/// now and, if so, keeps it quiet for a while — so a hint costs a dictionary lookup, not a
+/// database read, on busy pages.
+final class QuietPeriods<Key: Hashable & Sendable>: @unchecked Sendable {
+    private var until: [Key: Date] = [:]
+    private let lock = NSLock()
+    let capacity: Int
+
+    init(capacity: Int = 10_000) { self.capacity = capacity }
+
+    /// True (and quiet for `seconds`) unless the key is still quiet.
+    func claim(_ key: Key, for seconds: Double, now: Date) -> Bool {
+        lock.withLock {
+            if let end = until[key], now < end { return false }
+            if until.count > capacity { until.removeAll() }
+            until[key] = now.addingTimeInterval(seconds)
+            return true
+        }
+    }
+
+    /// Shortens or extends a key's quiet period.
+    func quiet(_ key: Key, until end: Date) { lock.withLock { until[key] = end } }
 }

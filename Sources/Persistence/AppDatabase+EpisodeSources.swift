@@ -78,10 +78,7 @@ extension AppDatabase {
                 SELECT id, tmdbId, imdbId, episodeRunTime FROM tv_show
                 WHERE watching = 1 AND imdbId IS NOT NULL AND imdbId != '' AND COALESCE(nextSourceSearchAt, createdAt) <= ?
                 ORDER BY nextSourceSearchAt IS NOT NULL, nextSourceSearchAt, id LIMIT 1
-                """, arguments: [now]).map { row in
-                let runtimes = (row["episodeRunTime"] as String? ?? "").split { !$0.isNumber }.compactMap { Int($0) }
-                return ShowSearchTarget(showId: row["id"], tmdbId: row["tmdbId"], imdbId: row["imdbId"], runtime: runtimes.first ?? 45)
-            }
+                """, arguments: [now]).map(Self.showSearchTarget(from:))
         }
     }
 
@@ -89,11 +86,14 @@ extension AppDatabase {
     public func showSearchTarget(showId: Int) throws -> ShowSearchTarget? {
         try writer.read { db in
             try Row.fetchOne(db, sql: "SELECT id, tmdbId, imdbId, episodeRunTime FROM tv_show WHERE id = ? AND imdbId IS NOT NULL AND imdbId != ''",
-                             arguments: [showId]).map { row in
-                let runtimes = (row["episodeRunTime"] as String? ?? "").split { !$0.isNumber }.compactMap { Int($0) }
-                return ShowSearchTarget(showId: row["id"], tmdbId: row["tmdbId"], imdbId: row["imdbId"], runtime: runtimes.first ?? 45)
-            }
+                             arguments: [showId]).map(Self.showSearchTarget(from:))
         }
+    }
+
+    /// A show row as a search target (the first episode runtime, 45 min when unknown).
+    static func showSearchTarget(from row: Row) -> ShowSearchTarget {
+        let runtimes = (row["episodeRunTime"] as String? ?? "").split { !$0.isNumber }.compactMap { Int($0) }
+        return ShowSearchTarget(showId: row["id"], tmdbId: row["tmdbId"], imdbId: row["imdbId"], runtime: runtimes.first ?? 45)
     }
 
     /// Records that a show was searched and when to search again.

@@ -30,6 +30,20 @@ public struct WatchProgress: Sendable, Equatable {
     }
 }
 
+extension WatchProgress.Title {
+    /// `movie` or `episode`.
+    public var kind: String { if case .movie = self { return "movie" } else { return "episode" } }
+    /// The movie's or the show's TMDB id.
+    public var tmdbId: Int {
+        switch self {
+        case let .movie(tmdbId): return tmdbId
+        case let .episode(show, _, _): return show
+        }
+    }
+    public var season: Int? { if case let .episode(_, season, _) = self { return season } else { return nil } }
+    public var episode: Int? { if case let .episode(_, _, episode) = self { return episode } else { return nil } }
+}
+
 /// A title's progress before a report (nil status: never reported).
 public struct ProgressBefore: Sendable, Equatable {
     public var status: String?

@@ -176,9 +176,6 @@ extension AppDatabase {
     }
 
     static func columns(_ title: WatchProgress.Title) -> (String, Int, Int?, Int?) {
-        switch title {
-        case let .movie(tmdbId): return ("movie", tmdbId, nil, nil)
-        case let .episode(show, season, episode): return ("episode", show, season, episode)
-        }
+        (title.kind, title.tmdbId, title.season, title.episode)
     }
 }
