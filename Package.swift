@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Bencode", exclude: ["README.md"]),
         .target(name: "BitTorrentCore", dependencies: ["Bencode"], exclude: ["README.md"]),
         .target(name: "BitTorrentProtocol", dependencies: ["Bencode", "BitTorrentCore"], exclude: ["README.md"]),
-        .target(name: "SwarmLogic", dependencies: ["BitTorrentCore"], exclude: ["README.md"]),
+        .target(name: "SwarmLogic", dependencies: ["BitTorrentCore", "BitTorrentProtocol"], exclude: ["README.md"]),
         .target(name: "SourceLogic", exclude: ["README.md"]),
         .target(name: "QRCode", exclude: ["README.md"]),
 
@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
-        .testTarget(name: "SwarmLogicTests", dependencies: ["SwarmLogic", "BitTorrentCore"]),
+        .testTarget(name: "SwarmLogicTests", dependencies: ["SwarmLogic", "BitTorrentCore", "BitTorrentProtocol"]),
         .testTarget(name: "SourceLogicTests", dependencies: ["SourceLogic"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
         .testTarget(name: "BitTorrentProtocolTests", dependencies: ["BitTorrentProtocol", "BitTorrentCore", "Bencode"], exclude: ["Fixtures"]),

@@ -72,7 +72,9 @@ public enum ConfigCatalog {
         // DOWNLOAD
         .init("CONTENT_DOWNLOAD_LIMIT", "20MB", .size, service: "DOWNLOAD", "Download rate limit per second"),
         .init("CONTENT_UPLOAD_LIMIT", "20MB", .size, service: "DOWNLOAD", "Upload rate limit per second"),
-        .init("DISABLE_DISCOVERY", "false", .bool, service: "DOWNLOAD", "Disable DHT"),
+        .init("DISABLE_DISCOVERY", "false", .bool, service: "DOWNLOAD", "Disable the DHT and peer exchange (trackers only)"),
+        .init("DHT_BOOTSTRAP_NODES", "router.bittorrent.com:6881,dht.transmissionbt.com:6881,router.utorrent.com:6881,dht.libtorrent.org:25401",
+              .list, service: "DOWNLOAD", "DHT routers (host:port) asked when the routing table is thin"),
         .init("STATIC_TRACKERS", "", .list, service: "DOWNLOAD", "Extra trackers"),
         .init("DOWNLOAD_PATH", "", .path, service: "DOWNLOAD", "Download folder (default DATA_DIR/downloads)"),
         .init("DOWNLOAD_SALT", "miauflix-download-cache-salt-2024-secure-random-string", service: "DOWNLOAD", secret: true, "Salt for storage paths (≥32 chars)"),

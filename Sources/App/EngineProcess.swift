@@ -293,6 +293,11 @@ extension Configuration {
         if bool("STORAGE_ENCRYPTION"), let master = Encoding.fromBase64(string("SOURCE_SECURITY_KEY")) {
             settings.chunkEncryption = (master, Array(string("DOWNLOAD_SALT").utf8))
         }
+        let discovery = !bool("DISABLE_DISCOVERY")
+        settings.dhtEnabled = discovery
+        settings.pexEnabled = discovery
+        settings.dhtBootstrapNodes = ConfigValueParser.list(string("DHT_BOOTSTRAP_NODES"))
+        settings.dhtStatePath = dataDirectory + "/dht.dat"
         return settings
     }
 

@@ -42,6 +42,8 @@ public final class Engine: @unchecked Sendable {
     var uploadBucket: TokenBucket
     var downloadBucket: TokenBucket
     private var tickTask: RepeatedTask?
+    /// The mainline DHT node (nil with DISABLE_DISCOVERY).
+    private(set) var dht: DHTService?
 
     public init(loop: any EventLoop, threadPool: NIOThreadPool, settings: EngineSettings, tracker: any TrackerClient,
                 progress: any TorrentProgressSink, logger: Logger, clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) {
@@ -59,6 +61,7 @@ public final class Engine: @unchecked Sendable {
         localAddress = settings.bindAddress
         interfaceIndex = settings.interfaceIndex
         networkAllowed = !settings.startsBlocked
+        if settings.dhtEnabled { dht = DHTService(engine: self, statePath: settings.dhtStatePath, bootstrap: settings.dhtBootstrapNodes) }
     }
 
     /// `SO_BINDTOIFINDEX` (Linux 5.7+): binds a socket to an interface by index.
@@ -103,12 +106,16 @@ public final class Engine: @unchecked Sendable {
         if let index = interfaceIndex { bootstrap = bootstrap.serverChannelOption(.socketOption(Self.bindToInterfaceIndex), value: Int(index)) }
         let address = localAddress
         let port = listenPort != 0 ? listenPort : settings.listenPort
+        let index = interfaceIndex
         return closed.flatMap { bootstrap.bind(host: address, port: port) }.map { [self] channel in
             listener = channel
             listenPort = channel.localAddress?.port ?? port
             logger.info("peer listener bound", metadata: ["event": "peer_listen", "address": "\(address)", "port": "\(listenPort)"])
         }.recover { [self] error in
             logger.error("peer listener failed", metadata: ["event": "peer_listen_failed", "port": "\(port)", "error": "\(error)"])
+        }.flatMap { [self] in
+            // The DHT shares the peer port number (UDP), as other clients do.
+            dht?.bind(address: address, port: listenPort != 0 ? listenPort : port, interfaceIndex: index) ?? loop.makeSucceededVoidFuture()
         }
     }
 
@@ -125,7 +132,8 @@ public final class Engine: @unchecked Sendable {
                 for fetch in fetches.values { for peer in fetch.peers.values { peer.close(reason: "vpn-down") } }
                 let old = listener
                 listener = nil
-                return old?.close().recover { _ in } ?? loop.makeSucceededVoidFuture()
+                let dhtClosed = dht?.close() ?? loop.makeSucceededVoidFuture()
+                return (old?.close().recover { _ in } ?? loop.makeSucceededVoidFuture()).and(dhtClosed).map { _ in }
             }
             let moved = (address.map { $0 != localAddress } ?? false) || interfaceIndex != self.interfaceIndex
             if let address { localAddress = address }
@@ -140,6 +148,7 @@ public final class Engine: @unchecked Sendable {
         let torrents = try? await loop.submit { Array(self.torrentsBySource.values) }.get()
         tickTask?.cancel()
         try? await listener?.close()
+        try? await loop.flatSubmit { self.dht?.stop() ?? self.loop.makeSucceededVoidFuture() }.get()
         for torrent in torrents ?? [] {
             try? await loop.flatSubmit { torrent.shutdown() }.get()
         }

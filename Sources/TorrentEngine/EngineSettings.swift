@@ -30,6 +30,14 @@ public struct EngineSettings: Sendable {
     /// Start with the network closed (the VPN is down): no listener, no peers, no trackers
     /// until `setNetwork(allowed: true, …)`.
     public var startsBlocked = false
+    /// The mainline DHT (BEP 5) on UDP at the peer address and port; off with DISABLE_DISCOVERY.
+    public var dhtEnabled = false
+    /// DHT_BOOTSTRAP_NODES: `host:port` routers asked for our neighbourhood when the table is thin.
+    public var dhtBootstrapNodes: [String] = []
+    /// Where the routing table (and our node id) is kept across restarts.
+    public var dhtStatePath: String?
+    /// Peer exchange (BEP 11, `ut_pex`); off with DISABLE_DISCOVERY.
+    public var pexEnabled = false
 
     public init(bindAddress: String = "0.0.0.0", listenPort: Int = 0, connectionLimit: Int = 100,
                 downloadLimit: Double = 0, uploadLimit: Double = 0, staticTrackers: [String] = [],

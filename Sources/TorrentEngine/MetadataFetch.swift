@@ -24,6 +24,7 @@ final class MetadataFetch: PeerSwarm, @unchecked Sendable {
     var asked: [Int: (peer: Int, at: Double)] = [:]
     var done = false
     var tick: RepeatedTask?
+    var nextDHTSearch: Double = 0
 
     init(sourceId: Int, magnet: Magnet, engine: Engine) {
         self.sourceId = sourceId
@@ -37,13 +38,25 @@ final class MetadataFetch: PeerSwarm, @unchecked Sendable {
 
     static let utMetadataID: UInt8 = 1
 
+    /// Magnets whose trackers are dead (or that have none) find peers through the DHT.
+    func searchDHT() {
+        guard let dht = engine.dht, engine.networkAllowed, !done else { return }
+        nextDHTSearch = engine.now() + 20
+        dht.findPeers(infoHash, announcePort: nil) { [self] found in
+            for address in found { book.add(address) }
+            connectMore()
+        }
+    }
+
     func start() {
         announce()
+        searchDHT()
         tick = engine.loop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .seconds(1)) { [self] _ in
             let now = engine.now()
             for (piece, request) in asked where now - request.at > 5 { asked[piece] = nil }
             for peer in peers.values { requestPieces(from: peer) }
             if announcer.isDue(now: now) { announce() }
+            if now >= nextDHTSearch { searchDHT() }
             connectMore()
         }
         connectMore()

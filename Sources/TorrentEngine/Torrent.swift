@@ -44,6 +44,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
 
     let announcer: Announcer
     var announcedCompleted = false
+    var nextDHTSearch: Double = 0
 
     /// Prefetch (a title page was opened): only the main file's first and last pieces are
     /// wanted until a stream or Watch Now asks for the whole file.
@@ -85,6 +86,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         rateWindow = (now, 0, 0)
         lastActivity = now
         announce(.started)
+        searchDHT()
     }
 
     /// Closes every connection and announces `stopped` (bounded by the tracker timeouts).
@@ -491,6 +493,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
             else if now - peer.lastSent > 90 { peer.send(.keepAlive) }
         }
         if announcer.isDue(now: now) { announce(.none) }
+        if now >= nextDHTSearch { searchDHT() }
         connectMore(now: now)
         fillAll()
     }
@@ -539,6 +542,20 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
                                                               "kind": "\(event.rawValue.isEmpty ? "interval" : event.rawValue)",
                                                               "new_peers": "\(added)", "error": "\(announcer.lastError ?? "none")"])
             if event != .stopped { connectMore(now: now) }
+        }
+    }
+
+    // MARK: DHT
+
+    /// A `get_peers` lookup for our info-hash; peers are dialled as they are found and we
+    /// announce ourselves where it ends. Again in 5 minutes while the swarm is thin, else 15.
+    func searchDHT() {
+        guard let dht = engine.dht, engine.networkAllowed, !stopped else { return }
+        nextDHTSearch = now + (peers.count < 5 ? 300 : 900)
+        let port = UInt16(clamping: engine.listenPort)
+        dht.findPeers(infoHash, announcePort: port == 0 ? nil : port) { [self] found in
+            let added = found.filter { book.add($0) }.count
+            if added > 0 { connectMore(now: now) }
         }
     }
 
