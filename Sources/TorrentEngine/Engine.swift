@@ -204,7 +204,11 @@ public final class Engine: @unchecked Sendable {
             }.flatMap { metainfo in
                 let bytes = metainfo.torrentFile
                 return self.threadPool.runIfActive(eventLoop: self.loop) { store(bytes) }.map {
-                    self.open(sourceId: sourceId, metainfo: metainfo, resume: nil)
+                    let torrent = self.open(sourceId: sourceId, metainfo: metainfo, resume: nil)
+                    // The peers the fetch found (DHT, PEX, trackers) are the torrent's first.
+                    for address in fetch.book.known.keys { torrent.book.add(address) }
+                    torrent.connectMore(now: self.now())
+                    return torrent
                 }
             }
         }

@@ -41,7 +41,8 @@ final class MetadataFetch: PeerSwarm, @unchecked Sendable {
     /// Magnets whose trackers are dead (or that have none) find peers through the DHT.
     func searchDHT() {
         guard let dht = engine.dht, engine.networkAllowed, !done else { return }
-        nextDHTSearch = engine.now() + 20
+        // While no peer is known, ask again soon (a seeder may announce any second).
+        nextDHTSearch = engine.now() + (peers.isEmpty ? 5 : 30)
         dht.findPeers(infoHash, announcePort: nil) { [self] found in
             for address in found { book.add(address) }
             connectMore()
@@ -84,7 +85,9 @@ final class MetadataFetch: PeerSwarm, @unchecked Sendable {
         guard !done, peer.supportsExtensions else { return false }
         peers[peer.id] = peer
         if peer.supportsFast { peer.send(.haveNone) }
-        let handshake = ExtendedHandshake(extensions: ["ut_metadata": Self.utMetadataID], client: "Miauflix 0.1",
+        var extensions = ["ut_metadata": Self.utMetadataID]
+        if engine.settings.pexEnabled { extensions["ut_pex"] = Torrent.utPexID }
+        let handshake = ExtendedHandshake(extensions: extensions, client: "Miauflix 0.1",
                                           listenPort: UInt16(clamping: engine.listenPort))
         peer.send(.extended(id: 0, payload: handshake.encoded))
         return true
@@ -111,6 +114,11 @@ final class MetadataFetch: PeerSwarm, @unchecked Sendable {
                 guard size == offered else { return peer.close(reason: "metadata_size_mismatch") }
                 requestPieces(from: peer)
             }
+        } else if id == Torrent.utPexID {
+            guard engine.settings.pexEnabled, let message = try? PexMessage.decode(payload) else { return }
+            let own = "\(engine.localAddress):\(engine.listenPort)"
+            for address in PexDiff.accepted(message.added.map(\.description), own: own) { book.add(address) }
+            connectMore()
         } else if id == Self.utMetadataID {
             guard let decoded = try? MetadataMessage.decode(payload) else { return peer.close(reason: "bad_metadata") }
             switch decoded {

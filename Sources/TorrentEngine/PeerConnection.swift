@@ -1,6 +1,7 @@
 import BitTorrentCore
 import BitTorrentProtocol
 import NIOCore
+import SwarmLogic
 
 /// One peer-wire connection (BEP 3 + fast extension + BEP 10): frames bytes with the
 /// bounded `PeerWireDecoder` and hands messages to its torrent. Lives on the engine's event
@@ -31,6 +32,11 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
     var supportsFast = false
     var supportsExtensions = false
     var extensionIDs: [String: UInt8] = [:]
+    /// Where the peer accepts connections: the dialled address, or for an incoming peer its
+    /// BEP 10 `p` (its source port is not its listen port). What PEX tells others.
+    var listenAddress: String?
+    /// BEP 11: what we told this peer about the swarm.
+    var pex: PexDiff
     var requestQueueLimit = 250
 
     // Scoring and accounting.
@@ -59,6 +65,8 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
         self.torrent = torrent
         lastReceived = now
         lastSent = now
+        listenAddress = outgoing ? address : nil
+        pex = PexDiff(now: now)
     }
 
     func channelActive(context: ChannelHandlerContext) {

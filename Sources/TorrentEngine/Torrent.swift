@@ -137,7 +137,9 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
             peer.send(.bitfield(picker.have.bytes))
         }
         if peer.supportsExtensions {
-            let handshake = ExtendedHandshake(extensions: ["ut_metadata": Self.utMetadataID], metadataSize: metainfo.infoBytes.count,
+            var extensions = ["ut_metadata": Self.utMetadataID]
+            if engine.settings.pexEnabled { extensions["ut_pex"] = Self.utPexID }
+            let handshake = ExtendedHandshake(extensions: extensions, metadataSize: metainfo.infoBytes.count,
                                               client: "Miauflix 0.1", listenPort: UInt16(clamping: engine.listenPort), requestQueue: 500)
             peer.send(.extended(id: 0, payload: handshake.encoded))
         }
@@ -145,6 +147,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     }
 
     static let utMetadataID: UInt8 = 1
+    static let utPexID: UInt8 = 2
 
     func detach(_ peer: PeerConnection) {
         guard peers.removeValue(forKey: peer.id) != nil else { return }
@@ -218,7 +221,19 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
             peer.extensionIDs = handshake.extensions
             if let reqq = handshake.requestQueue { peer.requestQueueLimit = reqq }
             // Incoming peers' source ports are not their listen ports; BEP 10 says which is.
-            if !peer.outgoing, let port = handshake.listenPort { book.add("\(peer.host):\(port)") }
+            if !peer.outgoing, let port = handshake.listenPort {
+                peer.listenAddress = "\(peer.host):\(port)"
+                book.add("\(peer.host):\(port)")
+            }
+        } else if id == Self.utPexID {
+            // BEP 11: peers the swarm knows that our trackers may not.
+            guard engine.settings.pexEnabled, let message = try? PexMessage.decode(payload) else { return }
+            let own = "\(engine.localAddress):\(engine.listenPort)"
+            let added = PexDiff.accepted(message.added.map(\.description), own: own).filter { book.add($0) }.count
+            if added > 0 {
+                engine.logger.debug("pex received", metadata: ["event": "pex_received", "source": "\(sourceId)", "new_peers": "\(added)"])
+                connectMore(now: now)
+            }
         } else if id == Self.utMetadataID {
             // BEP 9: serve our metadata to peers that ask (magnet leechers).
             guard let reply = peer.extensionIDs["ut_metadata"], case let .request(index)? = try? MetadataMessage.decode(payload) else { return }
@@ -494,6 +509,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         }
         if announcer.isDue(now: now) { announce(.none) }
         if now >= nextDHTSearch { searchDHT() }
+        if engine.settings.pexEnabled { exchangePeers(now: now) }
         connectMore(now: now)
         fillAll()
     }
@@ -545,13 +561,35 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         }
     }
 
+    // MARK: Peer exchange (BEP 11)
+
+    /// Tells each `ut_pex` peer, at most once a minute, who joined and left the swarm.
+    func exchangePeers(now: Double) {
+        let connectable = peers.values.compactMap(\.listenAddress)
+        for peer in peers.values {
+            guard let id = peer.extensionIDs["ut_pex"] else { continue }
+            let others = Set(connectable).subtracting([peer.listenAddress ?? peer.address])
+            guard let change = peer.pex.next(connected: others, now: now) else { continue }
+            let message = PexMessage(added: change.added.compactMap(Self.compactPeer), dropped: change.dropped.compactMap(Self.compactPeer))
+            peer.send(.extended(id: id, payload: message.encoded))
+        }
+    }
+
+    static func compactPeer(_ address: String) -> CompactPeer? {
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else { return nil }
+        let parts = address[..<colon].split(separator: ".").compactMap { UInt8($0) }
+        guard parts.count == 4 else { return nil }
+        return CompactPeer(ip: (parts[0], parts[1], parts[2], parts[3]), port: port)
+    }
+
     // MARK: DHT
 
     /// A `get_peers` lookup for our info-hash; peers are dialled as they are found and we
-    /// announce ourselves where it ends. Again in 5 minutes while the swarm is thin, else 15.
+    /// announce ourselves where it ends. Again in 15 s while no peer is connected, in 5
+    /// minutes while the swarm is thin, else in 15 (announcements live 30 minutes).
     func searchDHT() {
         guard let dht = engine.dht, engine.networkAllowed, !stopped else { return }
-        nextDHTSearch = now + (peers.count < 5 ? 300 : 900)
+        nextDHTSearch = now + (peers.isEmpty && !picker.have.isComplete ? 15 : peers.count < 5 ? 300 : 900)
         let port = UInt16(clamping: engine.listenPort)
         dht.findPeers(infoHash, announcePort: port == 0 ? nil : port) { [self] found in
             let added = found.filter { book.add($0) }.count
