@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "SwarmLogicTests", dependencies: ["SwarmLogic", "BitTorrentCore", "BitTorrentProtocol"]),
         .testTarget(name: "SourceLogicTests", dependencies: ["SourceLogic"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
-        .testTarget(name: "BitTorrentProtocolTests", dependencies: ["BitTorrentProtocol", "BitTorrentCore", "Bencode"], exclude: ["Fixtures"]),
+        .testTarget(name: "BitTorrentProtocolTests", dependencies: ["BitTorrentProtocol", "BitTorrentCore", "Bencode", "Crypto"], exclude: ["Fixtures"]),
         .testTarget(name: "BitTorrentCoreTests", dependencies: ["BitTorrentCore", "Bencode", "Crypto"], exclude: ["Fixtures"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", .product(name: "Logging", package: "swift-log")]),

@@ -4,3 +4,4 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <openssl/err.h>
+#include <openssl/bn.h>
