@@ -76,6 +76,8 @@ public enum ConfigCatalog {
         .init("DHT_BOOTSTRAP_NODES", "router.bittorrent.com:6881,dht.transmissionbt.com:6881,router.utorrent.com:6881,dht.libtorrent.org:25401",
               .list, service: "DOWNLOAD", "DHT routers (host:port) asked when the routing table is thin"),
         .init("STATIC_TRACKERS", "", .list, service: "DOWNLOAD", "Extra trackers"),
+        .init("PEER_ENCRYPTION", "prefer", .oneOf(["prefer", "require", "disable"]), service: "DOWNLOAD",
+              "Peer connection encryption (MSE/PE): prefer (fall back to plain), require, or disable"),
         .init("DOWNLOAD_PATH", "", .path, service: "DOWNLOAD", "Download folder (default DATA_DIR/downloads)"),
         .init("DOWNLOAD_SALT", "miauflix-download-cache-salt-2024-secure-random-string", service: "DOWNLOAD", secret: true, "Salt for storage paths (≥32 chars)"),
         // STORAGE

@@ -22,6 +22,8 @@ public enum ConfigValueParser {
                 return "expected an http(s) URL"
             }
             return nil
+        case let .oneOf(words):
+            return words.contains(value.lowercased()) ? nil : "expected one of \(words.joined(separator: "|"))"
         case .key32Base64:
             guard let data = Data(base64Encoded: value), data.count == 32 else {
                 return "expected base64 of exactly 32 bytes"

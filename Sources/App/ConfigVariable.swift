@@ -18,6 +18,8 @@ public enum ConfigKind: Sendable, Equatable {
     case key32Base64
     /// A file system path.
     case path
+    /// One of a few words.
+    case oneOf([String])
 }
 
 /// One configuration variable: its name, default, kind and whether it is a secret.

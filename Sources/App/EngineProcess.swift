@@ -298,6 +298,7 @@ extension Configuration {
         settings.pexEnabled = discovery
         settings.dhtBootstrapNodes = ConfigValueParser.list(string("DHT_BOOTSTRAP_NODES"))
         settings.dhtStatePath = dataDirectory + "/dht.dat"
+        settings.peerEncryption = PeerEncryption(rawValue: string("PEER_ENCRYPTION").lowercased()) ?? .prefer
         return settings
     }
 

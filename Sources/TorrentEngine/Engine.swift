@@ -1,5 +1,6 @@
 import BitTorrentCore
 import BitTorrentProtocol
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -38,6 +39,8 @@ public final class Engine: @unchecked Sendable {
     /// The port peers reach us on (the bound one when configured as 0).
     public private(set) var listenPort: Int = 0
     private var connectionCount = 0
+    /// Peers that refused encryption (dialled plain under `prefer`).
+    private var plaintextPeers: Set<String> = []
     private var nextConnectionID = 0
     var uploadBucket: TokenBucket
     var downloadBucket: TokenBucket
@@ -100,6 +103,9 @@ public final class Engine: @unchecked Sendable {
                     guard self.admitConnection() else { throw ChannelError.ioOnClosedChannel }
                     let peer = PeerConnection(id: self.makeConnectionID(), address: address, outgoing: false, engine: self,
                                               torrent: nil, now: self.now())
+                    if self.settings.peerEncryption != .disable {
+                        try channel.pipeline.syncOperations.addHandler(MSEHandler(engine: self, incomingFrom: address, policy: self.settings.peerEncryption))
+                    }
                     try channel.pipeline.syncOperations.addHandler(peer)
                 }
             }
@@ -312,11 +318,18 @@ public final class Engine: @unchecked Sendable {
               admitConnection() else { return torrent.connectAbandoned(address) }
         let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let peer = PeerConnection(id: makeConnectionID(), address: address, outgoing: true, engine: self, torrent: torrent, now: now())
+        let encrypted = settings.peerEncryption == .require || (settings.peerEncryption == .prefer && !plaintextPeers.contains(address))
         var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.seconds(5))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(peer) }
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if encrypted {
+                        try channel.pipeline.syncOperations.addHandler(MSEHandler(engine: self, address: address, initiatorFor: torrent.infoHash.bytes,
+                                                                                  policy: settings.peerEncryption))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(peer)
+                }
             }
         if localAddress != "0.0.0.0", let local = try? SocketAddress(ipAddress: localAddress, port: 0) {
             bootstrap = bootstrap.bind(to: local)
@@ -329,6 +342,19 @@ public final class Engine: @unchecked Sendable {
                 logger.debug("peer connect failed", metadata: ["event": "peer_connect_failed", "peer": "\(address)", "error": "\(error)"])
             }
         }
+    }
+
+    /// A peer hung up on (or botched) our encrypted handshake: under `prefer` it is dialled
+    /// plain from now on (bounded memory: the set is forgotten when it grows past 4 096).
+    func encryptionRefused(by address: String) {
+        guard settings.peerEncryption == .prefer else { return }
+        if plaintextPeers.count >= 4096 { plaintextPeers.removeAll() }
+        plaintextPeers.insert(address)
+    }
+
+    /// MSE/PE responder: the info-hash whose HASH('req2', info-hash) the initiator sent.
+    func infoHash(forReq2 req2: [UInt8]) -> [UInt8]? {
+        swarmsByHash.keys.first { Digest.sha1(Array("req2".utf8) + $0.bytes) == req2 }?.bytes
     }
 
     func logPeerClosed(_ peer: PeerConnection, reason: String) {

@@ -38,6 +38,8 @@ public struct EngineSettings: Sendable {
     public var dhtStatePath: String?
     /// Peer exchange (BEP 11, `ut_pex`); off with DISABLE_DISCOVERY.
     public var pexEnabled = false
+    /// PEER_ENCRYPTION: MSE/PE for peer connections.
+    public var peerEncryption: PeerEncryption = .prefer
 
     public init(bindAddress: String = "0.0.0.0", listenPort: Int = 0, connectionLimit: Int = 100,
                 downloadLimit: Double = 0, uploadLimit: Double = 0, staticTrackers: [String] = [],
