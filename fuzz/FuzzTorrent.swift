@@ -47,6 +47,20 @@ public func fuzzTorrent(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     _ = try? HTTPTracker.parseAnnounce(bytes)
     _ = try? HTTPTracker.parseScrape(bytes)
     _ = try? UDPTracker.parseAnnounce(bytes, transactionID: 9)
-    _ = try? KRPCMessage.decode(bytes)
+    if case let .response(_, _, nodes, values, _)? = try? KRPCMessage.decode(bytes) {
+        precondition(nodes.allSatisfy { $0.id.count == 20 } && values.count <= bytes.count / 6)
+    }
+    // MSE/PE: both roles fed the bytes (a stand-in DH: the fuzzer explores the state machine,
+    // its sync searches and length checks, not the arithmetic). Nothing may be buffered past
+    // the handshake's bounds, and no input may crash it.
+    let crypto = MSEHandshake.Crypto(publicKey: [UInt8](repeating: 7, count: 96),
+                                     sharedSecret: { $0.count == 96 ? fakeHash($0) + fakeHash($0.reversed()) : nil },
+                                     sha1: { fakeHash($0) }, padding: [])
+    var responder = MSEHandshake.responder(allowed: MSEHandshake.rc4 | MSEHandshake.plaintext, crypto: crypto) { $0.first == 0 ? $0 : nil }
+    var initiator = MSEHandshake.initiator(infoHash: [UInt8](repeating: 1, count: 20), allowed: MSEHandshake.rc4, crypto: crypto)
+    for part in [Array(bytes[..<cut]), Array(bytes[cut...])] {
+        _ = responder.receive(part)
+        _ = initiator.receive(part)
+    }
     return 0
 }
