@@ -167,7 +167,7 @@ public enum EngineProcess {
                 })
             }
             if var found = configuration.sourceDiscovery(database: database, logger: logger, stats: stats), let cipher = configuration.fieldCipher {
-                found.imdbLookup = { tmdbId in (try? tmdb.movie(tmdbId: tmdbId, budget: 5))?.imdbId }
+                found.imdbLookup = { tmdbId in try tmdb.movie(tmdbId: tmdbId, budget: 5).imdbId }
                 let discovery = found
                 // Source discovery (reference §3.5–3.8), each on its own worker so a slow
                 // directory never holds up the scheduler; YTS's 20/min gate paces searches.

@@ -17,13 +17,23 @@ struct SourceDiscovery: Sendable {
     let directories: [any ContentDirectory]
     let logger: Logger
     /// The IMDb id of a TMDB movie (its details), for movies known only from lists.
-    var imdbLookup: (@Sendable (Int) -> String?)? = nil
+    /// Throws when TMDB is unreachable (the movie is then asked again in 45–75 min, not in a week).
+    var imdbLookup: (@Sendable (Int) throws -> String?)? = nil
 
     /// Background job: one movie per run. True when there was one.
     @discardableResult
     func searchNext(now: Date = Date()) throws -> Bool {
         if try database.nextSearchTarget(now: now) == nil, let imdbLookup, let bare = try database.nextMovieWithoutImdb(now: now) {
-            try database.setImdb(movieId: bare.movieId, imdbId: imdbLookup(bare.tmdbId), retryAt: now.addingTimeInterval(7 * 86400))
+            do {
+                try database.setImdb(movieId: bare.movieId, imdbId: imdbLookup(bare.tmdbId), retryAt: now.addingTimeInterval(7 * 86400))
+            } catch {
+                // An outage is not "TMDB has no IMDb id": ask again soon, and let the run fail
+                // (the job backs off while TMDB is down).
+                var random = SystemRandomNumberGenerator()
+                try database.setImdb(movieId: bare.movieId, imdbId: nil, retryAt: now.addingTimeInterval(Double.random(in: 2700...4500, using: &random)))
+                logger.warning("imdb lookup failed", metadata: ["event": "imdb_lookup_failed", "movie": "\(bare.movieId)", "error": "\(error)"])
+                throw error
+            }
         }
         guard let target = try database.nextSearchTarget(now: now) else { return false }
         try search(target, onDemand: false, now: now)

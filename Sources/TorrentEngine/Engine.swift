@@ -325,7 +325,7 @@ public final class Engine: @unchecked Sendable {
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     if encrypted {
-                        try channel.pipeline.syncOperations.addHandler(MSEHandler(engine: self, address: address, initiatorFor: torrent.infoHash.bytes,
+                        try channel.pipeline.syncOperations.addHandler(MSEHandler(engine: self, address: address, initiatorFor: torrent,
                                                                                   policy: settings.peerEncryption))
                     }
                     try channel.pipeline.syncOperations.addHandler(peer)

@@ -39,9 +39,14 @@ final class MSEHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var timer: Scheduled<Void>?
     static let timeout: Int64 = 15
 
+    /// The swarm an outgoing connection dials for (told when the peer refuses encryption).
+    private weak var swarm: (any PeerSwarm)?
+
     /// Outgoing: the handshake starts as soon as the socket connects.
-    init(engine: Engine, address: String, initiatorFor infoHash: [UInt8], policy: PeerEncryption) {
+    init(engine: Engine, address: String, initiatorFor swarm: any PeerSwarm, policy: PeerEncryption) {
         self.engine = engine
+        self.swarm = swarm
+        let infoHash = swarm.infoHash.bytes
         outgoing = true
         self.address = address
         self.policy = policy
@@ -137,6 +142,7 @@ final class MSEHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func established(encrypt: RC4?, decrypt: RC4?, payload: [UInt8], context: ChannelHandlerContext) {
         mode = .established(encrypt: encrypt, decrypt: decrypt)
+        engine.logger.debug("peer encryption established", metadata: ["event": "mse_established", "peer": "\(address)", "rc4": "\(encrypt != nil)"])
         timer?.cancel()
         let writes = pendingWrites
         pendingWrites = []
@@ -176,15 +182,22 @@ final class MSEHandler: ChannelDuplexHandler, @unchecked Sendable {
         timer?.cancel()
         if outgoing, case .handshaking = mode {
             // The peer hung up on our encrypted handshake: under `prefer` it is dialled plain next.
-            engine.encryptionRefused(by: address)
+            refused()
         }
         for (_, promise) in pendingWrites { promise?.fail(ChannelError.ioOnClosedChannel) }
         pendingWrites = []
         context.fireChannelInactive()
     }
 
+    /// Under `prefer` the peer is dialled plain next; under `require` it waits like a failed dial.
+    private func refused() {
+        if policy == .require { swarm?.connectFinished(address, succeeded: false) }
+        engine.encryptionRefused(by: address)
+        swarm = nil
+    }
+
     private func fail(context: ChannelHandlerContext, reason: String) {
-        if outgoing, case .handshaking = mode { engine.encryptionRefused(by: address) }
+        if outgoing, case .handshaking = mode { refused() }
         mode = .failed
         engine.logger.debug("peer encryption failed", metadata: ["event": "mse_failed", "peer": "\(address)", "reason": "\(reason)"])
         context.close(promise: nil)

@@ -224,6 +224,22 @@ def test_legacy_controls_still_apply(up):
     assert r.status_code == 200 and r.content == b'{"id": '
 
 
+def test_the_tracker_answers_scrapes_and_announces(up):
+    from urllib.parse import quote_from_bytes
+    first, second = hashlib.sha1(b"one").digest(), hashlib.sha1(b"two").digest()
+    query = "&".join("info_hash=" + quote_from_bytes(h, safe="") for h in (first, second))
+    scrape = requests.get(f"{up.base}/tracker/scrape?{query}", timeout=5)
+    assert scrape.status_code == 200
+    assert scrape.content == bencode({"files": {first: {"complete": 5, "downloaded": 0, "incomplete": 2},
+                                                 second: {"complete": 5, "downloaded": 0, "incomplete": 2}}})
+    up.control(targets={"tracker": {"mode": "ok", "seeders": 9, "leechers": 1}})
+    assert b"8:completei9e" in requests.get(f"{up.base}/tracker/scrape?{query}", timeout=5).content
+    announce = requests.get(f"{up.base}/tracker/announce?{query}&port=6881", timeout=5)
+    assert announce.content == bencode({"complete": 9, "incomplete": 1, "interval": 1800, "peers": b""})
+    up.control(targets={"tracker": {"mode": "error", "status": 503}})
+    assert requests.get(f"{up.base}/tracker/scrape?{query}", timeout=5).status_code == 503
+
+
 def test_release_name_table():
     rows = (Path(REPO) / "Tests/Fixtures/release-names.tsv").read_text().splitlines()
     header = rows[0].split("\t")

@@ -44,6 +44,13 @@ Services (the first path segment is the request's "target"):
   /torrage/download.php?h=<hash>&ttl=<decoded>    the .torrent when <decoded> is the token
                                         decoded (Caesar shift -12 on letters, then reversed);
                                         403 text/html otherwise.
+  /tracker/announce…, /tracker/scrape…   a BitTorrent HTTP tracker (BEP 3/48, bencoded): a scrape
+                                        answers every `info_hash` asked with `complete` = seeders (5),
+                                        `incomplete` = leechers (2), `downloaded` 0; an announce
+                                        answers interval 1800 with those counts and no peers. The
+                                        counts come from the "tracker" target's control
+                                        ({"mode": "ok", "seeders": N, "leechers": M}); its faults
+                                        apply as for any target. SCRAPE_TRACKERS=<base>/tracker/announce.
 
 Torrents for the caches
 -----------------------
@@ -67,7 +74,7 @@ Fault injection
       applies to requests whose path starts with `prefix` (as before: fail_count counts down).
   "targets": {"<target>": MODE-or-OBJECT, …}
       per target (first path segment: "yts", "yts-a"…"yts-f", "yifystatus", "therarbg",
-      "therarbg-b", "itorrents", "torrage", "tmdb", "trakt"). A bare string is the mode; an object:
+      "therarbg-b", "itorrents", "torrage", "tracker", "tmdb", "trakt"). A bare string is the mode; an object:
       {"mode": "ok"|"timeout"|"error"|"html"|"malformed"|"reset"|"redirect"|"mismatch",
        "seconds": 30,       # timeout: sleep this long, then answer normally
        "status": 500,       # error: this status (JSON body); html: the status of the page (200)
@@ -120,7 +127,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_to_bytes, urlsplit
 
 ROOT = Path(sys.argv[1]).resolve()
 TORRENT_DIR = Path(sys.argv[3]).resolve() if len(sys.argv) > 3 else None
@@ -545,6 +552,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_html(200, status_page(self.headers.get("Host", "127.0.0.1"), mirrors))
         if target in ("itorrents", "torrage") or (service == "yts" and rest.startswith("torrent/download/")):
             return self.serve_cache(target, rest, mode)
+        if target == "tracker":
+            return self.serve_tracker(rest, spec)
 
         path = fixture_path(self.command, self.path)
         if path is None or not path.is_file():
@@ -619,6 +628,19 @@ getTTL("{token}"
         if page == "download" and query.get("ttl") != torrage_token(requested):
             return self.send_html(403, b"<html><body><h1>403 Forbidden: link expired</h1></body></html>")
         return self.send_torrent(data)
+
+    def serve_tracker(self, rest, spec):
+        """A BitTorrent HTTP tracker: scrape (BEP 48) and announce, bencoded, fixed counts."""
+        pairs = (part.partition("=") for part in urlsplit(self.path).query.split("&") if part)
+        hashes = [unquote_to_bytes(value) for key, _, value in pairs if key == "info_hash"]
+        seeders, leechers = int(spec.get("seeders", 5)), int(spec.get("leechers", 2))
+        if rest.startswith("scrape"):
+            files = {h: {"complete": seeders, "incomplete": leechers, "downloaded": 0} for h in hashes if len(h) == 20}
+            return self.send_bytes(200, bencode({"files": files}), "text/plain")
+        if rest.startswith("announce"):
+            return self.send_bytes(200, bencode({"interval": 1800, "complete": seeders, "incomplete": leechers, "peers": b""}),
+                                   "text/plain")
+        return self.send_bytes(404, bencode({"failure reason": "unknown tracker path"}), "text/plain")
 
     def handle_safely(self):
         try:
