@@ -6,9 +6,9 @@ and bench/results/report-<timestamp>-latency.png (latency percentiles, where a b
 them; needs matplotlib). A benchmark that fails (or whose output cannot be parsed) gets a
 "failed" row with the last lines of its output; the others still run.
 
-Benchmarks: api-floor, auth, catalog, codec (the `make bench` set), watch-now and soak.
-Without --full: watch-now runs 1 trial of the loopback profile only and soak runs 120 s;
---full: watch-now 3 trials of both profiles and soak 600 s.
+Benchmarks: api-floor, auth, catalog, codec (the `make bench` set), watch-now, dht and soak.
+Without --full: watch-now runs 1 trial of the loopback profile only, dht 1 trial and soak
+runs 120 s; --full: watch-now 3 trials of both profiles, dht 3 trials and soak 600 s.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
-ORDER = ["api-floor", "auth", "catalog", "codec", "watch-now", "soak"]
+ORDER = ["api-floor", "auth", "catalog", "codec", "watch-now", "dht", "soak"]
 
 
 def command(name: str, args) -> tuple[list[str], dict, int]:
@@ -38,6 +38,8 @@ def command(name: str, args) -> tuple[list[str], dict, int]:
         if args.full:
             return [str(HERE / "watch-now.sh"), "3"], {}, 7200
         return [str(HERE / "watch-now.sh"), "1"], {"WATCH_NOW_PROFILES": "loopback"}, 1800
+    if name == "dht":
+        return [str(HERE / "dht.sh"), "3" if args.full else "1"], {}, 1800
     if name == "soak":
         duration = args.soak_duration or (600 if args.full else 120)
         return [str(HERE / "soak.sh"), "--duration", str(duration)], {}, duration + 900
@@ -129,14 +131,25 @@ def parse_codec(out: str):
 WN_ROW = re.compile(r"^([A-Za-z]\S*)[ \t]+(.+?)[ \t]+(n/a|[0-9.]+ (?:s|MB/s|MB))[ \t]+(n/a|[0-9.]+ (?:s|MB/s|MB))[ \t]+(\S+)[ \t]+(.+?)(?:[ \t]+(PASS|FAIL|NO DATA|-))?[ \t]*$", re.M)
 
 
-def parse_watch_now(out: str):
+def parse_watch_now(out: str, bench: str = "watch-now"):
     rows, lat = [], {}
     for m in WN_ROW.finditer(out):
         profile, label, ours, peer, rat, target, verdict = ((g or "-").strip() for g in m.groups())
         rows.append({"metric": f"{profile}: {label}", "ours": ours, "peer": peer, "ratio": rat,
                      "target": f"{target} ({verdict})" if verdict != "-" else target})
         if ours.endswith(" s") and ("first byte" in label):
-            lat[f"watch-now {profile} {label} (median of trials)"] = {"p50": float(ours.split()[0]) * 1000}
+            lat[f"{bench} {profile} {label} (median of trials)"] = {"p50": float(ours.split()[0]) * 1000}
+    return rows, lat
+
+
+def parse_dht(out: str):
+    """bench/dht.sh prints the watch-now table shape; "ours: n/a (why)" when our engine has no
+    DHT yet, which becomes the row's target note."""
+    rows, lat = parse_watch_now(out, "dht")
+    why = re.search(r"^ours: n/a \((.*)\)$", out, re.M)
+    for r in rows:
+        if r["ours"] == "n/a" and why:
+            r["target"] = f"{r['target']}; ours n/a: {why.group(1)}"
     return rows, lat
 
 
@@ -165,7 +178,7 @@ def parse_soak(out: str):
 
 PARSERS = {"api-floor": parse_api_floor, "auth": lambda o: parse_wrk_ratios("auth", o),
            "catalog": lambda o: parse_wrk_ratios("catalog", o), "codec": parse_codec,
-           "watch-now": parse_watch_now, "soak": parse_soak}
+           "watch-now": parse_watch_now, "dht": parse_dht, "soak": parse_soak}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,6 +216,13 @@ loopback  Watch Now: first 4 MiB             0.450 s     0.600 s   0.75  (no tar
 loopback  seek to 75%: first byte            0.280 s     0.350 s   0.80  <= 1.5 s                           PASS
 loopback  full file throughput              80.0 MB/s   95.0 MB/s   0.84  >= 0.8 x libtorrent                PASS
 loopback  engine peak RSS (VmHWM)               60 MB       90 MB      -  < 150 MB (lt: leecher process)     PASS""",
+    "dht": """profile   measurement                               miauflix  libtorrent  ratio  target               verdict
+-------------------------------------------------------------------------------------------------------------
+loopback  DHT magnet -> first byte                       n/a     0.008 s      -  (no target)          -
+
+ratio = miauflix / libtorrent (lower is better).
+ours: n/a (the engine answers no KRPC ping on 127.0.0.1:40000/udp within 20s (no DHT yet?))
+libtorrent: 0.008 s  samples ['0.008']""",
     "soak": None,  # a failure, to show the "failed" row
 }
 DRY_SOAK_FAILURE = "[soak] stack on https://127.0.0.1:40000\nTraceback (most recent call last):\nRuntimeError: dry run: simulated failure\n"

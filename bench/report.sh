@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # One report of every benchmark of the project (api-floor, auth, catalog, codec, watch-now,
-# soak): runs each, keeps its output, and writes bench/results/report-<timestamp>.md (one
+# dht, soak): runs each, keeps its output, and writes bench/results/report-<timestamp>.md (one
 # Markdown table: benchmark, metric, ours, peer, ratio, target) plus
 # bench/results/report-<timestamp>-latency.png (latency percentiles, matplotlib). A failing
 # benchmark gets a "failed" row with its last lines; the others still run.
-# Short by default (watch-now: 1 trial, loopback only; soak: 120 s); --full: watch-now 3 trials
-# of both profiles, soak 600 s. Note codec.sh builds its CodecBench product itself.
+# Short by default (watch-now: 1 trial, loopback only; dht: 1 trial; soak: 120 s); --full:
+# watch-now 3 trials of both profiles, dht 3 trials, soak 600 s. Note codec.sh builds its CodecBench product itself.
 # Usage: bench/report.sh [--full] [--only catalog,auth,...] [--seconds N] [--soak-duration N] [--dry-run]
 #   --dry-run runs no benchmark: it parses built-in sample outputs (made-up numbers) to check
 #   the table and chart generation.

@@ -111,6 +111,20 @@ public struct DHTLookup: Sendable {
         }.prefix(DHTRoutingTable.k))
     }
 
+    /// Candidates by state (fresh, asked, answered, failed), for logs.
+    public var stateCounts: (fresh: Int, asked: Int, answered: Int, failed: Int) {
+        var counts = (fresh: 0, asked: 0, answered: 0, failed: 0)
+        for candidate in candidates {
+            switch candidate.state {
+            case .fresh: counts.fresh += 1
+            case .asked: counts.asked += 1
+            case .answered: counts.answered += 1
+            case .failed: counts.failed += 1
+            }
+        }
+        return counts
+    }
+
     /// Nodes that answered, closest first.
     public var answeredNodes: [DHTNode] {
         candidates.compactMap { if case .answered = $0.state { return $0.node } else { return nil } }

@@ -27,16 +27,19 @@ final class DHTService: ChannelInboundHandler, @unchecked Sendable {
     /// A running lookup with what to do with its results.
     final class Run {
         var lookup: DHTLookup
-        let announcePort: UInt16?
-        let onPeers: ([String]) -> Void
+        var announcePort: UInt16?
+        /// Everyone waiting for this target's peers (a magnet's fetch, then its torrent).
+        var listeners: [([String]) -> Void]
         let started: Double
         var announced = false
         init(lookup: DHTLookup, announcePort: UInt16?, started: Double, onPeers: @escaping ([String]) -> Void) {
             self.lookup = lookup
             self.announcePort = announcePort
             self.started = started
-            self.onPeers = onPeers
+            listeners = [onPeers]
         }
+
+        func deliver(_ peers: [String]) { for listener in listeners { listener(peers) } }
     }
 
     unowned let engine: Engine
@@ -171,7 +174,7 @@ final class DHTService: ChannelInboundHandler, @unchecked Sendable {
             }
             if let runID = pendingQuery.lookup, let run = runs[runID] {
                 let fresh = run.lookup.answered(by: address, nodes: usable, values: values, token: token)
-                if !fresh.isEmpty { run.onPeers(fresh.map(\.description)) }
+                if !fresh.isEmpty { run.deliver(fresh.map(\.description)) }
                 advance(runID)
             }
         case let .error(t, _, _):
@@ -219,8 +222,16 @@ final class DHTService: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func startLookup(target: [UInt8], kind: DHTLookup.Kind, announcePort: UInt16?, onPeers: @escaping ([String]) -> Void) {
-        // One lookup per target at a time; a second asker shares the first.
-        guard !runs.values.contains(where: { $0.lookup.target == target && $0.lookup.kind == kind }), runs.count < 64 else { return }
+        // One lookup per target at a time; a second asker joins the first (it gets the peers
+        // found so far at once, and the announce if it asks for one).
+        if let running = runs.values.first(where: { $0.lookup.target == target && $0.lookup.kind == kind }) {
+            running.listeners.append(onPeers)
+            if running.announcePort == nil { running.announcePort = announcePort }
+            let known = running.lookup.peers.map(\.description)
+            if !known.isEmpty { onPeers(known) }
+            return
+        }
+        guard runs.count < 64 else { return }
         nextRun += 1
         runs[nextRun] = Run(lookup: DHTLookup(target: target, kind: kind, seeds: table.closest(to: target, count: 16)),
                             announcePort: announcePort, started: engine.now(), onPeers: onPeers)

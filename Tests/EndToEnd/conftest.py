@@ -49,6 +49,9 @@ class Stack:
             # The engine's peer port: free and on loopback (no stack shares 6881).
             "CONTENT_PORT": str(free_port()),
             "CONTENT_BIND_ADDRESS": "127.0.0.1",
+            # The DHT's default routers are public hosts: tests never reach out. test_dht.py
+            # turns discovery on with a loopback DHT of libtorrent nodes.
+            "DISABLE_DISCOVERY": "true",
         })
         self.env.update({k: str(v) for k, v in env.items()})
         self.outputs = []

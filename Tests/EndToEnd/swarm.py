@@ -8,9 +8,11 @@ Parts (see docs/testing.md, "A real BitTorrent swarm"):
   Seeder(torrent, content_dir, bind, upload_limit)   libtorrent seeding in its own process
   Leecher(source, dest, bind, peers, trackers, only_peers)  libtorrent leeching in its own process
   CorruptPeer(torrent, bind)       pure-Python BEP 3 peer that answers every request with random bytes
+  (DHT: Tests/EndToEnd/dht_swarm.py builds a loopback mainline DHT out of the same peers.)
 
 Every process is started under `timeout`, recorded by PID and stopped by PID; every wait has a
-deadline; everything binds to 127.0.0.0/8; DHT, LSD, UPnP, NAT-PMP and uTP are off everywhere.
+deadline; everything binds to 127.0.0.0/8; DHT, LSD, UPnP, NAT-PMP and uTP are off everywhere
+(except DHT in dht_swarm.py's peers, fenced to 127.0.0.0/8).
 
 CLI: python3 Tests/EndToEnd/swarm.py serve --dir DIR [--piece-kib 64]
      prints one JSON line describing the swarm and runs until SIGTERM/SIGINT.
@@ -477,7 +479,7 @@ class _LtPeer:
     """Runs lt_peer.py under `timeout`, collects its JSON event lines."""
 
     def __init__(self, args: list[str], bind: str, lifetime: int, start_timeout: float,
-                 script: Path = PEER_SCRIPT, prefix: tuple = (), loopback_only: bool = True):
+                 script: Path = PEER_SCRIPT, prefix: tuple = (), loopback_only: bool = True, control: bool = False):
         # The benchmark runs peers inside namespaces (prefix ("ip", "netns", "exec", NS)) or
         # on a namespace link's address, so it passes loopback_only=False; tests never do.
         if loopback_only and not bind.startswith("127."):
@@ -486,10 +488,12 @@ class _LtPeer:
         self.events: list[dict] = []
         self._cond = threading.Condition()
         self.stderr_tail = collections.deque(maxlen=200)
+        # control=True: lt_peer.py --control reads JSON commands from stdin (see send()).
+        self._stdin_lock = threading.Lock()
         self.proc = subprocess.Popen(
             [*prefix, "timeout", "-k", "5", str(lifetime), sys.executable, "-u", str(script), *args, "--bind", bind],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True)
+            stdin=subprocess.PIPE if control else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True)
         _live.add(self)
         self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
                          threading.Thread(target=self._read_stderr, daemon=True)]
@@ -547,7 +551,20 @@ class _LtPeer:
         return (f"exit={self.proc.poll()} events={self.events[-8:]} "
                 f"stderr={list(self.stderr_tail)[-10:]}")
 
+    def send(self, command: dict):
+        """One JSON command line to a peer started with control=True (lt_peer.py --control)."""
+        if self.proc.stdin is None:
+            raise RuntimeError("this peer was not started with control=True")
+        with self._stdin_lock:
+            self.proc.stdin.write(json.dumps(command) + "\n")
+            self.proc.stdin.flush()
+
     def stop(self):
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()
+            except (OSError, ValueError):
+                pass
         _stop_process(self.proc)
         for t in self._readers:
             t.join(5)
@@ -567,13 +584,14 @@ class Seeder(_LtPeer):
     trackers) until a tracker answered its announce. .port, .endpoint, .pid, .stop()."""
 
     def __init__(self, torrent: Path, content_dir: Path, bind: str, upload_limit: int | None = None,
-                 trackers: bool = True, lifetime: int = DEFAULT_LIFETIME, start_timeout: float = 30):
+                 trackers: bool = True, lifetime: int = DEFAULT_LIFETIME, start_timeout: float = 30,
+                 extra_args: tuple = (), control: bool = False):
         args = ["seed", "--torrent", str(torrent), "--save", str(content_dir)]
         if upload_limit:
             args += ["--upload-limit", str(int(upload_limit))]
         if not trackers:
             args.append("--no-trackers")
-        super().__init__(args, bind, lifetime, start_timeout)
+        super().__init__(args + list(extra_args), bind, lifetime, start_timeout, control=control)
         checked = self.wait_event("checked", start_timeout)
         if checked is None or not checked.get("seeding"):
             self.stop()
@@ -592,7 +610,8 @@ class Leecher(_LtPeer):
 
     def __init__(self, source, dest: Path, bind: str, peers=(), trackers: bool = True, only_peers: bool = False,
                  sequential: bool = False, download_limit: int | None = None, upload_limit: int | None = None,
-                 lifetime: int = DEFAULT_LIFETIME, start_timeout: float = 30):
+                 lifetime: int = DEFAULT_LIFETIME, start_timeout: float = 30, extra_args: tuple = (),
+                 control: bool = False):
         if isinstance(peers, str):
             peers = [peers]
         self.dest = Path(dest)
@@ -616,7 +635,7 @@ class Leecher(_LtPeer):
         if upload_limit:
             args += ["--upload-limit", str(int(upload_limit))]
         self.started = time.monotonic()
-        super().__init__(args, bind, lifetime, start_timeout)
+        super().__init__(args + list(extra_args), bind, lifetime, start_timeout, control=control)
 
     def wait_complete(self, timeout: float) -> bool:
         return self.wait_event("complete", timeout) is not None
