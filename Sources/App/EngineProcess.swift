@@ -53,7 +53,8 @@ public enum EngineProcess {
         }
         let engine = Engine(loop: group.next(), threadPool: pool, settings: settings,
                             tracker: configuration.trackerClient(logger: logger, stats: stats),
-                            progress: DatabaseProgressSink(database: database, logger: logger), logger: logger)
+                            progress: DatabaseProgressSink(database: database, logger: logger), logger: logger,
+                            webSeedClient: WebSeedHTTPClient(interface: configuration.curlInterface, stats: stats, logger: logger))
         await engine.start()
         let torrents = SourceTorrents(database: database, cipher: configuration.fieldCipher, engine: engine)
         let jobLedger = JobLedger()

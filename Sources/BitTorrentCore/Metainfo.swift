@@ -24,6 +24,8 @@ public struct Metainfo: Sendable, Equatable {
     public var trackerTiers: [[String]]
     /// BEP 19 web seeds.
     public var webSeeds: [String]
+    /// A single-file torrent (`length` in the info dictionary): its web seed URL names the file.
+    public var isSingleFile = false
     public var comment: String?
     public var createdBy: String?
     public var creationDate: Int64?
@@ -88,11 +90,13 @@ public struct Metainfo: Sendable, Equatable {
 
         var files: [File] = []
         var total: Int64 = 0
+        var singleFile = false
         if let length = info["length"]?.integer {
             guard info["files"] == nil else { throw .invalid("both length and files") }
             guard length >= 0 else { throw .invalid("negative length") }
             files = [File(path: [name], length: length, offset: 0)]
             total = length
+            singleFile = true
         } else if let list = info["files"]?.list {
             guard !list.isEmpty, list.count <= maximumFiles else { throw .invalid("file count \(list.count)") }
             for entry in list {
@@ -117,8 +121,10 @@ public struct Metainfo: Sendable, Equatable {
         guard Int64(hashes.count) == max(expectedPieces, 1) else {
             throw .invalid("\(hashes.count) piece hashes for \(total) bytes at \(pieceLength) per piece (expected \(expectedPieces))")
         }
-        return Metainfo(infoHash: hash, name: name, pieceLength: Int(pieceLength), pieceHashes: hashes, files: files, totalLength: total,
-                        isPrivate: info["private"]?.integer == 1, announce: nil, trackerTiers: [], webSeeds: [], comment: nil,
-                        createdBy: nil, creationDate: nil, infoBytes: infoBytes)
+        var metainfo = Metainfo(infoHash: hash, name: name, pieceLength: Int(pieceLength), pieceHashes: hashes, files: files, totalLength: total,
+                                isPrivate: info["private"]?.integer == 1, announce: nil, trackerTiers: [], webSeeds: [], comment: nil,
+                                createdBy: nil, creationDate: nil, infoBytes: infoBytes)
+        metainfo.isSingleFile = singleFile
+        return metainfo
     }
 }

@@ -22,6 +22,8 @@ public final class Engine: @unchecked Sendable {
     public let settings: EngineSettings
     let peerID: [UInt8]
     let tracker: any TrackerClient
+    /// BEP 19 web seeds (nil: not used).
+    let webSeedClient: (any WebSeedClient)?
     let progress: any TorrentProgressSink
     let logger: Logger
     let clock: @Sendable () -> Double
@@ -49,7 +51,9 @@ public final class Engine: @unchecked Sendable {
     private(set) var dht: DHTService?
 
     public init(loop: any EventLoop, threadPool: NIOThreadPool, settings: EngineSettings, tracker: any TrackerClient,
-                progress: any TorrentProgressSink, logger: Logger, clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) {
+                progress: any TorrentProgressSink, logger: Logger, webSeedClient: (any WebSeedClient)? = nil,
+                clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) {
+        self.webSeedClient = webSeedClient
         self.loop = loop
         self.threadPool = threadPool
         self.settings = settings

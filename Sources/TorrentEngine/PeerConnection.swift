@@ -31,6 +31,7 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
     var has = Bitfield(count: 0)
     var supportsFast = false
     var supportsExtensions = false
+    var supportsDHT = false
     var extensionIDs: [String: UInt8] = [:]
     /// Where the peer accepts connections: the dialled address, or for an incoming peer its
     /// BEP 10 `p` (its source port is not its listen port). What PEX tells others.
@@ -79,7 +80,7 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func sendHandshake(_ torrent: any PeerSwarm) {
-        writeRaw(Handshake(infoHash: torrent.infoHash, peerID: engine.peerID, extensions: true, fast: true).encoded)
+        writeRaw(Handshake(infoHash: torrent.infoHash, peerID: engine.peerID, extensions: true, fast: true, dht: engine.dht != nil).encoded)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -100,6 +101,7 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
                 }
                 supportsFast = handshake.supportsFast
                 supportsExtensions = handshake.supportsExtensions
+                supportsDHT = handshake.supportsDHT
                 guard let torrent, torrent.attach(self) else { return close(reason: "refused") }
             }
             while !closed, let message = try decoder.next() {

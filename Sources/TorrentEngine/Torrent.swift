@@ -35,7 +35,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     var stopped = false
     var throttleScheduled = false
 
-    public private(set) var downloadedBytes: Int64 = 0
+    public internal(set) var downloadedBytes: Int64 = 0
     public private(set) var uploadedBytes: Int64 = 0
     var hashFailures = 0
     var rateWindow: (at: Double, down: Int64, up: Int64) = (0, 0, 0)
@@ -45,6 +45,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     let announcer: Announcer
     var announcedCompleted = false
     var nextDHTSearch: Double = 0
+    var webSeeds = WebSeedState()
 
     /// Prefetch (a title page was opened): only the main file's first and last pieces are
     /// wanted until a stream or Watch Now asks for the whole file.
@@ -136,6 +137,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         } else {
             peer.send(.bitfield(picker.have.bytes))
         }
+        if peer.supportsDHT, engine.dht != nil, engine.listenPort > 0 { peer.send(.port(UInt16(clamping: engine.listenPort))) }
         if peer.supportsExtensions {
             var extensions = ["ut_metadata": Self.utMetadataID]
             if engine.settings.pexEnabled { extensions["ut_pex"] = Self.utPexID }
@@ -164,8 +166,11 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
 
     func received(_ message: PeerMessage, from peer: PeerConnection) {
         switch message {
-        case .keepAlive, .port, .suggest, .allowedFast:
+        case .keepAlive, .suggest, .allowedFast:
             break
+        case let .port(port):
+            // BEP 5: the peer's DHT node; a ping puts it in our routing table if it answers.
+            engine.dht?.contact(host: peer.host, port: port)
         case .choke:
             peer.peerChoking = true
             planner.peerGone(peer.id)
@@ -510,6 +515,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         if announcer.isDue(now: now) { announce(.none) }
         if now >= nextDHTSearch { searchDHT() }
         if engine.settings.pexEnabled { exchangePeers(now: now) }
+        useWebSeeds(now: now)
         connectMore(now: now)
         fillAll()
     }
@@ -605,7 +611,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
                         progress: geometry.pieceCount == 0 ? 1 : Double(picker.have.setCount) / Double(geometry.pieceCount),
                         downloadRate: rates.down, uploadRate: rates.up, downloaded: downloadedBytes, uploaded: uploadedBytes,
                         peers: peers.count, streams: readers.count, hashFailures: hashFailures, bannedPeers: book.banned.count,
-                        error: failure.map { "\($0)" }, trackerError: announcer.lastError)
+                        error: failure.map { "\($0)" }, trackerError: announcer.lastError, webSeedDownloaded: webSeeds.fetchedBytes)
     }
 }
 
@@ -628,4 +634,6 @@ public struct TorrentSnapshot: Sendable, Codable, Equatable {
     public var bannedPeers: Int
     public var error: String?
     public var trackerError: String?
+    /// Bytes of verified pieces that came from web seeds (BEP 19).
+    public var webSeedDownloaded: Int64 = 0
 }
