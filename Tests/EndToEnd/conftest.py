@@ -190,6 +190,34 @@ def catalog_stack(upstream):
             s.stop()
 
 
+def admin_stack(tmp, **env):
+    """A started stack in `tmp` against a fresh TMDB fixture server, background jobs off
+    unless `env` says otherwise, its admin signed in (.jar, .sid, .upstream). Stop it with
+    close_stack()."""
+    upstream = FixtureServer()
+    os.chmod(tmp, 0o755)
+    settings = {"TMDB_API_URL": f"{upstream.base}/tmdb/3", "TMDB_API_ACCESS_TOKEN": "fixture-token",
+                "DISABLE_BACKGROUND_TASKS": "true", **env}
+    s = Stack(Path(tmp) / "data", **settings)
+    s.upstream = upstream
+    try:
+        s.start()
+        jar = requests.Session()
+        r, sid = s.login(*s.admin, session=jar)
+        assert r.status_code == 200, r.text
+    except BaseException:
+        s.stop()
+        upstream.stop()
+        raise
+    s.jar, s.sid = jar, sid
+    return s
+
+
+def close_stack(s):
+    s.stop()
+    s.upstream.stop()
+
+
 def audit_until(jar, stack, sid, query, predicate, timeout=5):
     """Audit rows are written by each worker's batch writer (at most 200 ms late), and the
     query may land on another worker: poll until `predicate(body)` holds."""

@@ -7,7 +7,6 @@ import hashlib
 import os
 import sqlite3
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import requests
 
 import dht_swarm
 import swarm
-from conftest import REPO, FixtureServer, Stack, wait_until
+from conftest import REPO, admin_stack, close_stack, wait_until
 from test_streaming import Swarm, add_source, engine_torrents, stream, watch
 
 
@@ -43,17 +42,7 @@ def trackerless(net, media, tmp_path_factory):
 
 
 def start_stack(tmp, **env):
-    upstream = FixtureServer()
-    os.chmod(tmp, 0o755)
-    s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
-              DISABLE_BACKGROUND_TASKS="true", STREAM_START_TIMEOUT="30s", **env)
-    s.upstream = upstream
-    s.start()
-    jar = requests.Session()
-    r, sid = s.login(*s.admin, session=jar)
-    assert r.status_code == 200
-    s.jar, s.sid = jar, sid
-    return s
+    return admin_stack(tmp, STREAM_START_TIMEOUT="30s", **env)
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +52,7 @@ def dht_stack(net):
         try:
             yield s
         finally:
-            s.stop()
-            s.upstream.stop()
+            close_stack(s)
 
 
 def engine_log(stack):
@@ -165,8 +153,7 @@ def test_disable_discovery_turns_the_dht_off(net):
             assert not dht_swarm.krpc_ping(dht_swarm.stack_dht_endpoint(s))
             assert "event=dht_listen" not in engine_log(s)
         finally:
-            s.stop()
-            s.upstream.stop()
+            close_stack(s)
 
 
 def test_peer_exchange_delivers_a_peer_the_tracker_never_announced(tmp_path):
@@ -193,7 +180,6 @@ def test_peer_exchange_delivers_a_peer_the_tracker_never_announced(tmp_path):
                 r = stream(s, key, timeout=120)
                 assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == sw.sha256
             finally:
-                s.stop()
-                s.upstream.stop()
+                close_stack(s)
     finally:
         sw.stop()

@@ -3,7 +3,6 @@ encryption *required* exchange a file with our engine in both directions; under 
 plain-only peer still serves us (fallback); under `require` a plain-only peer gets nothing.
 DHT and PEX are off (DISABLE_DISCOVERY): peers come from the local opentracker only."""
 import hashlib
-import os
 import tempfile
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 import requests
 
 import swarm
-from conftest import FixtureServer, Stack, free_port, wait_until
+from conftest import admin_stack, close_stack, free_port
 from test_streaming import Swarm, add_source, engine_torrents, stream, watch
 from transmission_peer import TransmissionPeer
 
@@ -27,19 +26,9 @@ def enc_swarm():
 
 
 def make_stack(tmp, policy):
-    upstream = FixtureServer()
-    os.chmod(tmp, 0o755)
-    s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
-              DISABLE_BACKGROUND_TASKS="true", CONTENT_PORT=free_port(), CONTENT_BIND_ADDRESS="127.0.0.1",
-              # Transmission unchokes a new peer at its next 10-second rechoke.
-              STREAM_START_TIMEOUT="30s", DISABLE_DISCOVERY="true", PEER_ENCRYPTION=policy)
-    s.upstream = upstream
-    s.start()
-    jar = requests.Session()
-    r, sid = s.login(*s.admin, session=jar)
-    assert r.status_code == 200
-    s.jar, s.sid = jar, sid
-    return s
+    # Transmission unchokes a new peer at its next 10-second rechoke.
+    return admin_stack(tmp, CONTENT_PORT=free_port(), CONTENT_BIND_ADDRESS="127.0.0.1", STREAM_START_TIMEOUT="30s",
+                       DISABLE_DISCOVERY="true", PEER_ENCRYPTION=policy)
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +38,7 @@ def prefer_stack(enc_swarm):
         try:
             yield s
         finally:
-            s.stop()
-            s.upstream.stop()
+            close_stack(s)
 
 
 def engine_log(stack):
@@ -114,8 +102,7 @@ def require_stack(enc_swarm):
         try:
             yield s
         finally:
-            s.stop()
-            s.upstream.stop()
+            close_stack(s)
 
 
 def test_under_require_a_plain_peer_gets_nothing_and_an_encrypted_one_serves_us(enc_swarm, require_stack):

@@ -4,7 +4,6 @@ seed serving corrupt bytes is caught by the piece hashes and the stream still ma
 original (from a libtorrent peer)."""
 import hashlib
 import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 import requests
 
 import swarm
-from conftest import FixtureServer, Stack, free_port, wait_until
+from conftest import admin_stack, close_stack, free_port, wait_until
 from test_streaming import Swarm, add_source, engine_torrents, stream, watch
 
 
@@ -84,21 +83,12 @@ def seed_swarm():
 
 @pytest.fixture(scope="module")
 def webseed_stack(seed_swarm):
-    upstream = FixtureServer()
     with tempfile.TemporaryDirectory(prefix="miauflix-e2e-webseed-") as tmp:
-        os.chmod(tmp, 0o755)
-        s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
-                  DISABLE_BACKGROUND_TASKS="true", STREAM_START_TIMEOUT="20s")
+        s = admin_stack(tmp, STREAM_START_TIMEOUT="20s")
         try:
-            s.start()
-            jar = requests.Session()
-            r, sid = s.login(*s.admin, session=jar)
-            assert r.status_code == 200
-            s.jar, s.sid = jar, sid
             yield s
         finally:
-            s.stop()
-            upstream.stop()
+            close_stack(s)
 
 
 def served_copy(media: Path, folder: Path, corrupt: bool = False) -> Path:
