@@ -25,6 +25,7 @@ NS = "mfvpnns"
 VPN, LEAK = "mfvpn1", "mfleak1"
 SWARM_IP = "10.203.1.1"
 TRACKER_PORT = 6969
+DHT_PORT = 6881
 
 
 def ip(*args, check=True):
@@ -107,6 +108,19 @@ def remote_swarm(network):
         insights = subprocess.Popen(["ip", "netns", "exec", NS, "timeout", "-k", "5", "600", sys.executable, "-m", "http.server",
                                      "--bind", SWARM_IP, "--directory", str(web), "8080"],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        # A DHT router the engine bootstraps from, reachable only through the namespace: it
+        # records every datagram (it never answers, so the engine keeps asking).
+        dht_log = work / "dht-datagrams.txt"
+        dht_router = subprocess.Popen(
+            ["ip", "netns", "exec", NS, "timeout", "-k", "5", "600", sys.executable, "-c",
+             "import socket, sys\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             f"s.bind(('{SWARM_IP}', {DHT_PORT}))\n"
+             "out = open(sys.argv[1], 'a', buffering=1)\n"
+             "while True:\n"
+             "    data, peer = s.recvfrom(4096)\n"
+             "    out.write(data.hex() + '\\n')\n", str(dht_log)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         seeder = None
         try:
             listening = subprocess.run(["ip", "netns", "exec", NS, "sh", "-c",
@@ -118,11 +132,12 @@ def remote_swarm(network):
                                    SWARM_IP, 600, 30, script=REPO / "bench" / "lt_bench_peer.py",
                                    prefix=("ip", "netns", "exec", NS), loopback_only=False)
             assert seeder.wait_event("checked", 30) and seeder.wait_event("announced", 30), seeder.describe()
-            yield {"torrent": data, "sha256": hashlib.sha256(media.read_bytes()).hexdigest(), "size": media.stat().st_size}
+            yield {"torrent": data, "sha256": hashlib.sha256(media.read_bytes()).hexdigest(), "size": media.stat().st_size,
+                   "dht_datagrams": lambda: dht_log.read_text().split() if dht_log.exists() else []}
         finally:
             if seeder:
                 seeder.stop()
-            for process in (tracker, insights):
+            for process in (tracker, insights, dht_router):
                 os.killpg(process.pid, 15)
                 process.wait(timeout=10)
 
@@ -133,7 +148,9 @@ def tunnel_stack(network, remote_swarm):
     with tempfile.TemporaryDirectory(prefix="miauflix-e2e-vpnns-") as tmp:
         os.chmod(tmp, 0o755)
         s = Stack(Path(tmp) / "data", TMDB_API_URL=f"{upstream.base}/tmdb/3", TMDB_API_ACCESS_TOKEN="fixture-token",
-                  VPN_INTERFACE=VPN, CONTENT_BIND_ADDRESS="", VPN_CHECK_URL=f"http://{SWARM_IP}:8080/insights.json", DISABLE_BACKGROUND_TASKS="true", STREAM_START_TIMEOUT="20s", LOG_LEVEL=os.environ.get("MF_LOG_LEVEL", "info"))
+                  VPN_INTERFACE=VPN, CONTENT_BIND_ADDRESS="", VPN_CHECK_URL=f"http://{SWARM_IP}:8080/insights.json", DISABLE_BACKGROUND_TASKS="true",
+                  # The DHT on, bootstrapping from the namespace's router: its UDP must take the tunnel too.
+                  DISABLE_DISCOVERY="false", DHT_BOOTSTRAP_NODES=f"{SWARM_IP}:{DHT_PORT}", STREAM_START_TIMEOUT="20s", LOG_LEVEL=os.environ.get("MF_LOG_LEVEL", "info"))
         try:
             s.start()
             s.jar = requests.Session()
@@ -207,3 +224,7 @@ def test_a_stream_survives_the_tunnel_dropping_and_nothing_leaks(tunnel_stack, r
     assert counter(LEAK, "tx_packets") == leak_tx and counter(LEAK + "p", "rx_packets", NS) == leak_rx, \
         "not one packet of torrent, tracker or source traffic on the second path"
     assert counter(VPN, "tx_packets") > tunnel_tx, "the traffic went through the tunnel"
+    # The DHT asked the router at start and again once the tunnel was back (its socket is
+    # rebound to the tunnel), and none of it took the second path (the counters above).
+    queries = [bytes.fromhex(d) for d in remote_swarm["dht_datagrams"]()]
+    assert len(queries) >= 2 and all(b"find_node" in q for q in queries), queries[:3]
