@@ -123,8 +123,9 @@ struct StreamRoutes: StreamResolver {
         }
         if request.path == "/internal/metrics" && request.method == "GET" {
             let jobs = jobs
-            return torrents.engine.snapshots().hop(to: loop).map { torrents in
-                var reply = StreamReply(Response(status: 200, body: Array(Metrics.render(jobs: jobs.snapshot(), torrents: torrents).utf8)))
+            let engine = torrents.engine
+            return engine.snapshots().and(engine.discoverySnapshot()).hop(to: loop).map { torrents, dht in
+                var reply = StreamReply(Response(status: 200, body: Array(Metrics.render(jobs: jobs.snapshot(), torrents: torrents, dht: dht).utf8)))
                 reply.headers = [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
                 return reply
             }
@@ -336,7 +337,7 @@ struct JobDTO: Encodable {
 
 /// Prometheus text exposition of the engine's state.
 enum Metrics {
-    static func render(jobs: [JobLedger.State], torrents: [TorrentSnapshot]) -> String {
+    static func render(jobs: [JobLedger.State], torrents: [TorrentSnapshot], dht: DHTSnapshot? = nil) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, Double)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -355,6 +356,14 @@ enum Metrics {
         family("miauflix_peers", "gauge", "Connected peers", [("", Double(torrents.reduce(0) { $0 + $1.peers }))])
         family("miauflix_streams", "gauge", "Streams being read", [("", Double(torrents.reduce(0) { $0 + $1.streams }))])
         family("miauflix_hash_failures_total", "counter", "Pieces that failed their hash check", [("", Double(torrents.reduce(0) { $0 + $1.hashFailures }))])
+        family("miauflix_web_seed_bytes_total", "counter", "Verified bytes fetched from web seeds", [("", Double(torrents.reduce(0) { $0 + $1.webSeedDownloaded }))])
+        if let dht {
+            family("miauflix_dht_nodes", "gauge", "Nodes in the DHT routing table", [("", Double(dht.nodes))])
+            family("miauflix_dht_lookups", "gauge", "DHT lookups running", [("", Double(dht.lookups))])
+            family("miauflix_dht_stored_info_hashes", "gauge", "Info-hashes other nodes announced to us", [("", Double(dht.storedInfoHashes))])
+            family("miauflix_dht_queries_answered_total", "counter", "DHT queries answered", [("", Double(dht.queriesAnswered))])
+            family("miauflix_dht_datagrams_dropped_total", "counter", "DHT datagrams dropped (malformed, unsolicited, over the rate limits)", [("", Double(dht.datagramsDropped))])
+        }
         return out
     }
 }

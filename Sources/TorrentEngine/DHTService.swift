@@ -384,6 +384,18 @@ final class DHTService: ChannelInboundHandler, @unchecked Sendable {
         return try? SocketAddress(ipAddress: String(text[..<colon]), port: Int(peer.port))
     }
 
-    /// What the admin view shows.
-    var summary: (nodes: Int, lookups: Int, storedHashes: Int) { (table.count, runs.count, store.hashCount) }
+    /// What metrics show.
+    var snapshot: DHTSnapshot {
+        DHTSnapshot(nodes: table.count, lookups: runs.count, storedInfoHashes: store.hashCount,
+                    queriesAnswered: queriesAnswered, datagramsDropped: datagramsDropped)
+    }
+}
+
+/// The DHT node at a glance (Prometheus metrics).
+public struct DHTSnapshot: Sendable, Equatable {
+    public var nodes: Int
+    public var lookups: Int
+    public var storedInfoHashes: Int
+    public var queriesAnswered: Int
+    public var datagramsDropped: Int
 }

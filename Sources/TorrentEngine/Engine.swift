@@ -251,6 +251,11 @@ public final class Engine: @unchecked Sendable {
         loop.submit { self.torrentsBySource[sourceId] }
     }
 
+    /// The DHT node's state (nil with DISABLE_DISCOVERY), for metrics.
+    public func discoverySnapshot() -> EventLoopFuture<DHTSnapshot?> {
+        loop.submit { self.dht?.snapshot }
+    }
+
     /// Snapshots of every open torrent (admin view).
     public func snapshots() -> EventLoopFuture<[TorrentSnapshot]> {
         loop.submit { self.torrentsBySource.values.map { $0.snapshot() }.sorted { $0.sourceId < $1.sourceId } }

@@ -132,6 +132,11 @@ def test_hostile_krpc_traffic_leaves_the_node_answering_and_memory_bounded(dht_s
     assert dht_swarm.krpc_ping(engine), "a fresh address is still answered"
     h = requests.get(dht_stack.url("/api/stream/health"), verify=False, timeout=10)
     assert h.status_code == 200
+    # Admins see it in the metrics: the table, the answered queries and what was dropped.
+    text = dht_stack.jar.get(dht_stack.url("/api/metrics"), headers={"X-Session-Id": dht_stack.sid}, verify=False, timeout=10).text
+    metrics = {line.split()[0]: float(line.split()[1]) for line in text.splitlines() if line.startswith("miauflix_dht")}
+    assert metrics["miauflix_dht_nodes"] >= 2 and metrics["miauflix_dht_queries_answered_total"] >= 1, metrics
+    assert metrics["miauflix_dht_datagrams_dropped_total"] >= results["malformed_bencode"]["sent"], metrics
 
 
 def test_the_routing_table_survives_a_restart(net, dht_stack):
