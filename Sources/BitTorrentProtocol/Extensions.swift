@@ -94,15 +94,23 @@ public enum MetadataMessage: Sendable, Equatable {
 /// A BEP 11 `ut_pex` message: compact IPv4 peers added and dropped.
 public struct PexMessage: Sendable, Equatable {
     public var added: [CompactPeer]
+    /// One byte per added peer: 0x01 prefers encryption, 0x02 is a seed, 0x10 is reachable
+    /// (we connected to it).
+    public var addedFlags: [UInt8]
     public var dropped: [CompactPeer]
 
-    public init(added: [CompactPeer], dropped: [CompactPeer]) {
+    public static let prefersEncryption: UInt8 = 0x01
+    public static let seed: UInt8 = 0x02
+    public static let reachable: UInt8 = 0x10
+
+    public init(added: [CompactPeer], addedFlags: [UInt8]? = nil, dropped: [CompactPeer]) {
         self.added = added
+        self.addedFlags = addedFlags ?? [UInt8](repeating: 0, count: added.count)
         self.dropped = dropped
     }
 
     public var encoded: [UInt8] {
-        BValue.dict(["added": .bytes(added.flatMap(\.bytes)), "added.f": .bytes([UInt8](repeating: 0, count: added.count)),
+        BValue.dict(["added": .bytes(added.flatMap(\.bytes)), "added.f": .bytes(addedFlags),
                      "dropped": .bytes(dropped.flatMap(\.bytes))]).encoded
     }
 
@@ -113,7 +121,10 @@ public struct PexMessage: Sendable, Equatable {
             guard bytes.count % 6 == 0, bytes.count <= 6 * 500 else { throw .badExtendedPayload }
             return stride(from: 0, to: bytes.count, by: 6).map { CompactPeer(bytes: Array(bytes[$0..<($0 + 6)]))! }
         }
-        return PexMessage(added: try peers("added"), dropped: try peers("dropped"))
+        let added = try peers("added")
+        var flags = root["added.f"]?.bytes ?? []
+        flags = flags.count == added.count ? flags : [UInt8](repeating: 0, count: added.count)
+        return PexMessage(added: added, addedFlags: flags, dropped: try peers("dropped"))
     }
 }
 

@@ -142,6 +142,7 @@ final class MSEHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func established(encrypt: RC4?, decrypt: RC4?, payload: [UInt8], context: ChannelHandlerContext) {
         mode = .established(encrypt: encrypt, decrypt: decrypt)
+        if encrypt != nil, let peer = try? context.pipeline.syncOperations.handler(type: PeerConnection.self) { peer.encrypted = true }
         engine.logger.debug("peer encryption established", metadata: ["event": "mse_established", "peer": "\(address)", "rc4": "\(encrypt != nil)"])
         timer?.cancel()
         let writes = pendingWrites

@@ -32,6 +32,8 @@ final class PeerConnection: ChannelInboundHandler, @unchecked Sendable {
     var supportsFast = false
     var supportsExtensions = false
     var supportsDHT = false
+    /// The connection runs RC4 (MSE/PE).
+    var encrypted = false
     var extensionIDs: [String: UInt8] = [:]
     /// Where the peer accepts connections: the dialled address, or for an incoming peer its
     /// BEP 10 `p` (its source port is not its listen port). What PEX tells others.

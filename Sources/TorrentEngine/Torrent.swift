@@ -572,11 +572,22 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     /// Tells each `ut_pex` peer, at most once a minute, who joined and left the swarm.
     func exchangePeers(now: Double) {
         let connectable = peers.values.compactMap(\.listenAddress)
+        var flags: [String: UInt8] = [:]
+        for peer in peers.values {
+            guard let address = peer.listenAddress else { continue }
+            var flag: UInt8 = 0
+            if peer.has.count > 0 && peer.has.isComplete { flag |= PexMessage.seed }
+            if peer.outgoing { flag |= PexMessage.reachable }
+            if peer.encrypted { flag |= PexMessage.prefersEncryption }
+            flags[address] = flag
+        }
         for peer in peers.values {
             guard let id = peer.extensionIDs["ut_pex"] else { continue }
             let others = Set(connectable).subtracting([peer.listenAddress ?? peer.address])
             guard let change = peer.pex.next(connected: others, now: now) else { continue }
-            let message = PexMessage(added: change.added.compactMap(Self.compactPeer), dropped: change.dropped.compactMap(Self.compactPeer))
+            let added = change.added.compactMap { address in Self.compactPeer(address).map { (address, $0) } }
+            let message = PexMessage(added: added.map(\.1), addedFlags: added.map { flags[$0.0] ?? 0 },
+                                     dropped: change.dropped.compactMap(Self.compactPeer))
             peer.send(.extended(id: id, payload: message.encoded))
         }
     }

@@ -82,6 +82,12 @@ func decodeStream(_ bytes: [UInt8], cut: Int, handshake: Bool = true) throws -> 
         }
         let pex = PexMessage(added: [CompactPeer(ip: (127, 0, 0, 2), port: 6881)], dropped: [CompactPeer(ip: (10, 0, 0, 1), port: 1)])
         #expect(try PexMessage.decode(pex.encoded) == pex)
+        // Flags travel with their peers; a flags string of the wrong length is ignored.
+        let flagged = PexMessage(added: [CompactPeer(ip: (127, 0, 0, 2), port: 6881), CompactPeer(ip: (127, 0, 0, 3), port: 6882)],
+                                 addedFlags: [PexMessage.seed | PexMessage.reachable, PexMessage.prefersEncryption], dropped: [])
+        #expect(try PexMessage.decode(flagged.encoded).addedFlags == [0x12, 0x01])
+        let mismatched = try PexMessage.decode(Array("d5:added6:\u{7f}\u{0}\u{0}\u{1}\u{1a}a7:added.f2:xxe".utf8))
+        #expect(mismatched.added.count == 1 && mismatched.addedFlags == [0])
         #expect(pex.added[0].description == "127.0.0.2:6881")
     }
 }
