@@ -79,6 +79,7 @@ public struct MSEHandshake: Sendable {
     private var encryptor: RC4?
     private var decryptor: RC4?
     private let findInfoHash: @Sendable ([UInt8]) -> [UInt8]?
+    private var preferPlaintext = false
 
     /// The side that dials: knows the info-hash. `allowed`: `rc4`, or `rc4 | plaintext`.
     public static func initiator(infoHash: [UInt8], allowed: UInt32, crypto: Crypto) -> MSEHandshake {
@@ -88,8 +89,14 @@ public struct MSEHandshake: Sendable {
     }
 
     /// The side that accepts: `findInfoHash` maps HASH('req2', SKEY) to one of our info-hashes.
-    public static func responder(allowed: UInt32, crypto: Crypto, findInfoHash: @escaping @Sendable ([UInt8]) -> [UInt8]?) -> MSEHandshake {
-        MSEHandshake(crypto: crypto, allowed: allowed, state: .awaitingYa, findInfoHash: findInfoHash)
+    /// `preferPlaintext`: when the initiator offers both, the payload goes plain after the
+    /// obfuscated handshake (libtorrent's and qBittorrent's default: the handshake is what
+    /// protocol filters look for, and RC4 costs CPU on every byte).
+    public static func responder(allowed: UInt32, preferPlaintext: Bool = false, crypto: Crypto,
+                                 findInfoHash: @escaping @Sendable ([UInt8]) -> [UInt8]?) -> MSEHandshake {
+        var handshake = MSEHandshake(crypto: crypto, allowed: allowed, state: .awaitingYa, findInfoHash: findInfoHash)
+        handshake.preferPlaintext = preferPlaintext
+        return handshake
     }
 
     private init(crypto: Crypto, allowed: UInt32, state: State, findInfoHash: @escaping @Sendable ([UInt8]) -> [UInt8]?) {
@@ -220,9 +227,10 @@ public struct MSEHandshake: Sendable {
         case let .awaitingIA(count, provide):
             guard buffer.count >= count else { return .needMore }
             let ia = decryptor!.processed(take(count))
+            let common = provide & allowed
             let select: UInt32
-            if provide & Self.rc4 != 0 && allowed & Self.rc4 != 0 { select = Self.rc4 }
-            else if provide & Self.plaintext != 0 && allowed & Self.plaintext != 0 { select = Self.plaintext }
+            if common & Self.plaintext != 0 && (preferPlaintext || common & Self.rc4 == 0) { select = Self.plaintext }
+            else if common & Self.rc4 != 0 { select = Self.rc4 }
             else { return .emit([.failed(.noCommonMethod)]) }
             let reply = encryptor!.processed([UInt8](repeating: 0, count: 8) + Self.bytes(select) + [0, 0])
             return .emit([.send(reply), .established(finish(select: select, initialPayload: ia))])

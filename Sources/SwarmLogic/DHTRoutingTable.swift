@@ -30,6 +30,8 @@ public struct DHTRoutingTable: Sendable {
     }
 
     public var count: Int { buckets.reduce(0) { $0 + $1.count } }
+    /// Nodes that answered us (a flood of queries from made-up ids does not count).
+    public var verifiedCount: Int { buckets.reduce(0) { $0 + $1.filter(\.verified).count } }
     public var nodes: [DHTNode] { buckets.flatMap { $0.map(\.node) } }
 
     /// Whether `id` is acceptable at all: 20 bytes, not ours, not all zeros.

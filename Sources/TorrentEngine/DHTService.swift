@@ -303,7 +303,7 @@ final class DHTService: ChannelInboundHandler, @unchecked Sendable {
     /// Asks the bootstrap routers (and saved nodes) for our neighbourhood when the table is
     /// thin: at start, then at most every 30 s while it stays under 8 nodes.
     private func bootstrapIfNeeded(now: Double, force: Bool) {
-        guard channel != nil, engine.networkAllowed, force || (table.count < DHTRoutingTable.k && now - lastBootstrap > 30) else { return }
+        guard channel != nil, engine.networkAllowed, force || (table.verifiedCount < DHTRoutingTable.k && now - lastBootstrap > 30) else { return }
         lastBootstrap = now
         let targets = table.nodes.prefix(16).map(\.address)
         for address in targets { query(address, bootstrap: true) { .findNode(transaction: $0, id: ownID, target: ownID) } }

@@ -4,7 +4,9 @@ import NIOCore
 
 /// PEER_ENCRYPTION: message stream encryption (MSE/PE) for peer connections.
 public enum PeerEncryption: String, Sendable {
-    /// Dial encrypted, fall back to plain when a peer refuses; accept both.
+    /// Every dial starts with the encrypted (obfuscated) handshake and offers RC4 or a plain
+    /// payload, the peer choosing (as libtorrent and qBittorrent do by default); a peer that
+    /// hangs up on it is dialled plain. Plain and encrypted peers are accepted.
     case prefer
     /// Encrypted only, both ways.
     case require
@@ -50,7 +52,10 @@ final class MSEHandler: ChannelDuplexHandler, @unchecked Sendable {
         outgoing = true
         self.address = address
         self.policy = policy
-        mode = .handshaking(.initiator(infoHash: infoHash, allowed: MSEHandshake.rc4, crypto: Self.crypto()))
+        // `prefer` offers both (the peer picks: libtorrent, by default, a plain payload after
+        // the obfuscated handshake); `require` offers RC4 only.
+        let offered = policy == .require ? MSEHandshake.rc4 : MSEHandshake.rc4 | MSEHandshake.plaintext
+        mode = .handshaking(.initiator(infoHash: infoHash, allowed: offered, crypto: Self.crypto()))
     }
 
     /// Incoming: plain or encrypted, as the peer's first bytes say (and the policy allows).
@@ -113,7 +118,9 @@ final class MSEHandler: ChannelDuplexHandler, @unchecked Sendable {
                 guard policy != .disable else { return fail(context: context, reason: "encryption_refused") }
                 let allowed = policy == .require ? MSEHandshake.rc4 : MSEHandshake.rc4 | MSEHandshake.plaintext
                 let engine = engine
-                var handshake = MSEHandshake.responder(allowed: allowed, crypto: Self.crypto()) { req2 in engine.infoHash(forReq2: req2) }
+                var handshake = MSEHandshake.responder(allowed: allowed, preferPlaintext: policy == .prefer, crypto: Self.crypto()) { req2 in
+                    engine.infoHash(forReq2: req2)
+                }
                 let outputs = handshake.receive(seen)
                 mode = .handshaking(handshake)
                 perform(outputs, context: context)

@@ -94,6 +94,20 @@ import Testing
         #expect(failures == [.noCommonMethod], "a require-encryption responder refuses plaintext")
     }
 
+    @Test func aResponderPreferringPlaintextTakesItWhenOfferedAndRC4Otherwise() {
+        let hash = infoHash
+        var a = MSEHandshake.initiator(infoHash: hash, allowed: MSEHandshake.rc4 | MSEHandshake.plaintext, crypto: Self.crypto(padding: 3))
+        var b = MSEHandshake.responder(allowed: MSEHandshake.rc4 | MSEHandshake.plaintext, preferPlaintext: true,
+                                       crypto: Self.crypto(padding: 3)) { _ in hash }
+        let (ea, eb, _) = run(&a, &b, chunk: 50)
+        #expect(ea != nil && ea?.encrypt == nil && eb?.encrypt == nil, "both offered: plain payload")
+        var c = MSEHandshake.initiator(infoHash: hash, allowed: MSEHandshake.rc4, crypto: Self.crypto(padding: 3))
+        var d = MSEHandshake.responder(allowed: MSEHandshake.rc4 | MSEHandshake.plaintext, preferPlaintext: true,
+                                       crypto: Self.crypto(padding: 3)) { _ in hash }
+        let (ec, ed, _) = run(&c, &d, chunk: 50)
+        #expect(ec?.encrypt != nil && ed?.decrypt != nil, "RC4 only offered: RC4")
+    }
+
     @Test func anUnknownTorrentAndGarbageAreRefusedWithinTheBounds() {
         var a = MSEHandshake.initiator(infoHash: infoHash, allowed: MSEHandshake.rc4, crypto: Self.crypto(padding: 5))
         var b = MSEHandshake.responder(allowed: MSEHandshake.rc4, crypto: Self.crypto(padding: 5)) { _ in nil }

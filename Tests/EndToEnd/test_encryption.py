@@ -3,6 +3,7 @@ encryption *required* exchange a file with our engine in both directions; under 
 plain-only peer still serves us (fallback); under `require` a plain-only peer gets nothing.
 DHT and PEX are off (DISABLE_DISCOVERY): peers come from the local opentracker only."""
 import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -130,3 +131,20 @@ def test_under_require_a_plain_peer_gets_nothing_and_an_encrypted_one_serves_us(
     enc_swarm.peers.append(forced)
     r = stream(require_stack, key, timeout=90)
     assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == enc_swarm.sha256, engine_log(require_stack)
+
+
+def test_a_hostile_encrypted_handshake_is_cut_off_without_harm(prefer_stack):
+    """Random bytes where a DH key and the synchronisation hash should be: the engine answers
+    with its own key, searches at most the 512-byte padding limit for the hash, then hangs up;
+    it keeps serving."""
+    import socket
+    with socket.create_connection(("127.0.0.1", int(prefer_stack.env["CONTENT_PORT"])), timeout=10) as s:
+        s.sendall(os.urandom(96 + 700))
+        received = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    assert 96 <= len(received) <= 96 + 512, "its public key and padding, then the close"
+    assert requests.get(prefer_stack.url("/api/stream/health"), verify=False, timeout=10).status_code == 200

@@ -77,6 +77,10 @@ import Testing
         for node in members { fresh.heard(node, responded: true, now: 10) }
         fresh.heard(Self.node(102, id: DHTDistance.id(sharing: 0, with: own, random: Self.id(&random))), responded: false, now: 10 + 16 * 60)
         #expect(fresh.nodes == members)
+        // Queriers count as nodes but not as verified ones (the bootstrap goes on until 8 answer).
+        var flooded = DHTRoutingTable(ownID: own, now: 0)
+        for i in 0..<50 { flooded.heard(Self.node(200 + i, id: Self.id(&random)), responded: false, now: 1) }
+        #expect(flooded.count > 8 && flooded.verifiedCount == 0)
         #expect(fresh.staleBuckets(now: 10 + 16 * 60).contains(0))
     }
 
