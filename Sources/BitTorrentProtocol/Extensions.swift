@@ -141,6 +141,24 @@ public struct CompactPeer: Sendable, Hashable, CustomStringConvertible {
         bytes = [ip.0, ip.1, ip.2, ip.3, UInt8(port >> 8), UInt8(port & 0xff)]
     }
 
+    /// A dotted IPv4 address and a port; nil for anything else (IPv6, names, malformed).
+    public init?(host: String, port: UInt16) {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var octets: [UInt8] = []
+        for part in parts {
+            guard (1...3).contains(part.count), part.allSatisfy({ ("0"..."9").contains($0) }), let octet = UInt8(part) else { return nil }
+            octets.append(octet)
+        }
+        self.init(ip: (octets[0], octets[1], octets[2], octets[3]), port: port)
+    }
+
+    /// `a.b.c.d:port` (as peer books write addresses).
+    public init?(address: String) {
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else { return nil }
+        self.init(host: String(address[..<colon]), port: port)
+    }
+
     public var port: UInt16 { UInt16(bytes[4]) << 8 | UInt16(bytes[5]) }
     public var description: String { "\(bytes[0]).\(bytes[1]).\(bytes[2]).\(bytes[3]):\(port)" }
 }

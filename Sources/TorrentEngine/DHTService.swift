@@ -215,7 +215,7 @@ final class DHTService: ChannelInboundHandler, @unchecked Sendable {
 
     /// A peer told us its DHT port (BEP 5 `port` message): ping it, the answer adds it.
     func contact(host: String, port: UInt16) {
-        guard port > 0, table.count < 160 * DHTRoutingTable.k, let address = Self.compact(host: host, port: port),
+        guard port > 0, table.count < 160 * DHTRoutingTable.k, let address = CompactPeer(host: host, port: port),
               !table.nodes.contains(where: { $0.address == address }) else { return }
         query(address) { .ping(transaction: $0, id: ownID) }
     }
@@ -366,16 +366,8 @@ final class DHTService: ChannelInboundHandler, @unchecked Sendable {
     // MARK: Addresses (IPv4: BEP 5's compact forms)
 
     static func compact(_ address: SocketAddress) -> CompactPeer? {
-        guard let ip = address.ipAddress, let port = address.port else { return nil }
-        let parts = ip.split(separator: ".").compactMap { UInt8($0) }
-        guard parts.count == 4, (1...65535).contains(port) else { return nil }
-        return CompactPeer(ip: (parts[0], parts[1], parts[2], parts[3]), port: UInt16(port))
-    }
-
-    static func compact(host: String, port: UInt16) -> CompactPeer? {
-        let parts = host.split(separator: ".").compactMap { UInt8($0) }
-        guard parts.count == 4 else { return nil }
-        return CompactPeer(ip: (parts[0], parts[1], parts[2], parts[3]), port: port)
+        guard let ip = address.ipAddress, let port = address.port, (1...65535).contains(port) else { return nil }
+        return CompactPeer(host: ip, port: UInt16(port))
     }
 
     static func socketAddress(_ peer: CompactPeer) -> SocketAddress? {

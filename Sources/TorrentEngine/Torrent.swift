@@ -36,7 +36,7 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
     var throttleScheduled = false
 
     public internal(set) var downloadedBytes: Int64 = 0
-    public private(set) var uploadedBytes: Int64 = 0
+    public internal(set) var uploadedBytes: Int64 = 0
     var hashFailures = 0
     var rateWindow: (at: Double, down: Int64, up: Int64) = (0, 0, 0)
     var rates: (down: Double, up: Double) = (0, 0)
@@ -453,44 +453,6 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
         }
     }
 
-    // MARK: Uploading
-
-    func upload(request: (piece: Int, begin: Int, length: Int), from peer: PeerConnection) {
-        guard let piece = geometry.piece(request.piece), request.begin >= 0, request.length > 0, request.length <= 128 * 1024,
-              request.begin + request.length <= geometry.length(of: piece) else { return peer.close(reason: "bad_request") }
-        guard !peer.amChoking, picker.have[piece.value], peer.uploadQueue.count < 512 else {
-            if peer.supportsFast { peer.send(.reject(piece: UInt32(request.piece), begin: UInt32(request.begin), length: UInt32(request.length))) }
-            return
-        }
-        peer.uploadQueue.append((piece, request.begin, request.length))
-        serveUploads(peer)
-    }
-
-    /// Serves a peer's queued requests one disk read at a time, paced by CONTENT_UPLOAD_LIMIT.
-    func serveUploads(_ peer: PeerConnection) {
-        guard !peer.uploading, !peer.closed, let next = peer.uploadQueue.first else { return }
-        peer.uploading = true
-        let delay = engine.uploadBucket.take(next.length, now: now)
-        let store = store
-        let read = { @Sendable [self] () -> EventLoopFuture<[UInt8]> in
-            engine.threadPool.runIfActive(eventLoop: loop) { () throws(StorageError) -> [UInt8] in
-                try store.read(piece: next.piece, begin: next.begin, length: next.length)
-            }
-        }
-        let future = delay > 0 ? loop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) {}.futureResult.flatMap(read) : read()
-        future.whenComplete { [self] result in
-            peer.uploading = false
-            guard case let .success(bytes) = result, !peer.closed, !peer.amChoking,
-                  let position = peer.uploadQueue.firstIndex(where: { $0.piece == next.piece && $0.begin == next.begin && $0.length == next.length })
-            else { return serveUploads(peer) }
-            peer.uploadQueue.remove(at: position)
-            peer.send(.piece(piece: UInt32(next.piece.value), begin: UInt32(next.begin), block: bytes))
-            uploadedBytes += Int64(bytes.count)
-            peer.uploadedThisRound += Int64(bytes.count)
-            serveUploads(peer)
-        }
-    }
-
     // MARK: Maintenance (once a second)
 
     func tick(now: Double) {
@@ -544,107 +506,4 @@ public final class Torrent: PeerSwarm, @unchecked Sendable {
             engine.connect(address, for: self)
         }
     }
-
-    // MARK: Trackers
-
-    func announceRequest(_ event: AnnounceEvent) -> AnnounceRequest {
-        let left = metainfo.totalLength - min(metainfo.totalLength, Int64(picker.have.setCount) * Int64(geometry.pieceLength))
-        return AnnounceRequest(infoHash: metainfo.infoHash, peerID: engine.peerID, port: UInt16(clamping: engine.listenPort),
-                               uploaded: uploadedBytes, downloaded: downloadedBytes, left: picker.have.isComplete ? 0 : left,
-                               event: event, numWant: 80, key: 0x4d46)
-    }
-
-    /// Announces to every tier; peers found are dialled at once.
-    func announce(_ event: AnnounceEvent) {
-        // The kill switch: no tracker traffic while the VPN is down.
-        guard engine.networkAllowed else { return }
-        announcer.announce(announceRequest(event), fewPeers: peers.count < 5) { [self] found in
-            let added = found.filter { book.add($0) }.count
-            engine.logger.info("tracker announce", metadata: ["event": "tracker_announce", "source": "\(sourceId)",
-                                                              "kind": "\(event.rawValue.isEmpty ? "interval" : event.rawValue)",
-                                                              "new_peers": "\(added)", "error": "\(announcer.lastError ?? "none")"])
-            if event != .stopped { connectMore(now: now) }
-        }
-    }
-
-    // MARK: Peer exchange (BEP 11)
-
-    /// Tells each `ut_pex` peer, at most once a minute, who joined and left the swarm.
-    func exchangePeers(now: Double) {
-        let connectable = peers.values.compactMap(\.listenAddress)
-        var flags: [String: UInt8] = [:]
-        for peer in peers.values {
-            guard let address = peer.listenAddress else { continue }
-            var flag: UInt8 = 0
-            if peer.has.count > 0 && peer.has.isComplete { flag |= PexMessage.seed }
-            if peer.outgoing { flag |= PexMessage.reachable }
-            if peer.encrypted { flag |= PexMessage.prefersEncryption }
-            flags[address] = flag
-        }
-        for peer in peers.values {
-            guard let id = peer.extensionIDs["ut_pex"] else { continue }
-            let others = Set(connectable).subtracting([peer.listenAddress ?? peer.address])
-            guard let change = peer.pex.next(connected: others, now: now) else { continue }
-            let added = change.added.compactMap { address in Self.compactPeer(address).map { (address, $0) } }
-            let message = PexMessage(added: added.map(\.1), addedFlags: added.map { flags[$0.0] ?? 0 },
-                                     dropped: change.dropped.compactMap(Self.compactPeer))
-            peer.send(.extended(id: id, payload: message.encoded))
-        }
-    }
-
-    static func compactPeer(_ address: String) -> CompactPeer? {
-        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else { return nil }
-        let parts = address[..<colon].split(separator: ".").compactMap { UInt8($0) }
-        guard parts.count == 4 else { return nil }
-        return CompactPeer(ip: (parts[0], parts[1], parts[2], parts[3]), port: port)
-    }
-
-    // MARK: DHT
-
-    /// A `get_peers` lookup for our info-hash; peers are dialled as they are found and we
-    /// announce ourselves where it ends. Again in 15 s while no peer is connected, in 5
-    /// minutes while the swarm is thin, else in 15 (announcements live 30 minutes).
-    func searchDHT() {
-        guard let dht = engine.dht, engine.networkAllowed, !stopped else { return }
-        nextDHTSearch = now + (peers.isEmpty && !picker.have.isComplete ? 15 : peers.count < 5 ? 300 : 900)
-        let port = UInt16(clamping: engine.listenPort)
-        dht.findPeers(infoHash, announcePort: port == 0 ? nil : port) { [self] found in
-            let added = found.filter { book.add($0) }.count
-            if added > 0 { connectMore(now: now) }
-        }
-    }
-
-    // MARK: Snapshot
-
-    func snapshot() -> TorrentSnapshot {
-        TorrentSnapshot(sourceId: sourceId, infoHash: metainfo.infoHash.hex, name: metainfo.name, size: metainfo.totalLength,
-                        pieces: geometry.pieceCount, verifiedPieces: picker.have.setCount,
-                        progress: geometry.pieceCount == 0 ? 1 : Double(picker.have.setCount) / Double(geometry.pieceCount),
-                        downloadRate: rates.down, uploadRate: rates.up, downloaded: downloadedBytes, uploaded: uploadedBytes,
-                        peers: peers.count, streams: readers.count, hashFailures: hashFailures, bannedPeers: book.banned.count,
-                        error: failure.map { "\($0)" }, trackerError: announcer.lastError, webSeedDownloaded: webSeeds.fetchedBytes)
-    }
-}
-
-/// What the admin view shows of a torrent.
-public struct TorrentSnapshot: Sendable, Codable, Equatable {
-    public var sourceId: Int
-    public var infoHash: String
-    public var name: String
-    public var size: Int64
-    public var pieces: Int
-    public var verifiedPieces: Int
-    public var progress: Double
-    public var downloadRate: Double
-    public var uploadRate: Double
-    public var downloaded: Int64
-    public var uploaded: Int64
-    public var peers: Int
-    public var streams: Int
-    public var hashFailures: Int
-    public var bannedPeers: Int
-    public var error: String?
-    public var trackerError: String?
-    /// Bytes of verified pieces that came from web seeds (BEP 19).
-    public var webSeedDownloaded: Int64 = 0
 }

@@ -82,6 +82,10 @@ func decodeStream(_ bytes: [UInt8], cut: Int, handshake: Bool = true) throws -> 
         }
         let pex = PexMessage(added: [CompactPeer(ip: (127, 0, 0, 2), port: 6881)], dropped: [CompactPeer(ip: (10, 0, 0, 1), port: 1)])
         #expect(try PexMessage.decode(pex.encoded) == pex)
+        #expect(CompactPeer(address: "10.0.0.1:6881") == CompactPeer(ip: (10, 0, 0, 1), port: 6881))
+        for bad in ["1..2.3:1", "1.2.3:1", "1.2.3.256:1", "1.2.3.4.5:1", "::1:80", "host:1", "1.2.3.4:70000", "1.2.3.+4:1", "1.2.3.4"] {
+            #expect(CompactPeer(address: bad) == nil, "\(bad)")
+        }
         // Flags travel with their peers; a flags string of the wrong length is ignored.
         let flagged = PexMessage(added: [CompactPeer(ip: (127, 0, 0, 2), port: 6881), CompactPeer(ip: (127, 0, 0, 3), port: 6882)],
                                  addedFlags: [PexMessage.seed | PexMessage.reachable, PexMessage.prefersEncryption], dropped: [])

@@ -32,14 +32,18 @@ def make_stack(tmp, policy):
                        DISABLE_DISCOVERY="true", PEER_ENCRYPTION=policy)
 
 
-@pytest.fixture(scope="module")
-def prefer_stack(enc_swarm):
-    with tempfile.TemporaryDirectory(prefix="miauflix-e2e-enc-") as tmp:
-        s = make_stack(tmp, "prefer")
+def policy_stack(policy):
+    with tempfile.TemporaryDirectory(prefix=f"miauflix-e2e-enc-{policy}-") as tmp:
+        s = make_stack(tmp, policy)
         try:
             yield s
         finally:
             close_stack(s)
+
+
+@pytest.fixture(scope="module")
+def prefer_stack(enc_swarm):
+    yield from policy_stack("prefer")
 
 
 def engine_log(stack):
@@ -98,12 +102,7 @@ def test_under_prefer_a_peer_without_encryption_still_serves_us(enc_swarm, prefe
 
 @pytest.fixture(scope="module")
 def require_stack(enc_swarm):
-    with tempfile.TemporaryDirectory(prefix="miauflix-e2e-enc-req-") as tmp:
-        s = make_stack(tmp, "require")
-        try:
-            yield s
-        finally:
-            close_stack(s)
+    yield from policy_stack("require")
 
 
 def test_under_require_a_plain_peer_gets_nothing_and_an_encrypted_one_serves_us(enc_swarm, require_stack):
