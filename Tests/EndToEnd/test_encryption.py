@@ -12,18 +12,13 @@ import requests
 
 import swarm
 from conftest import admin_stack, close_stack, free_port
-from test_streaming import Swarm, add_source, engine_torrents, stream, watch
+from test_streaming import temporary_swarm, add_source, engine_torrents, stream, watch
 from transmission_peer import TransmissionPeer
 
 
 @pytest.fixture(scope="module")
 def enc_swarm():
-    with tempfile.TemporaryDirectory(prefix="miauflix-enc-swarm-") as tmp:
-        s = Swarm(Path(tmp))
-        try:
-            yield s
-        finally:
-            s.stop()
+    yield from temporary_swarm("miauflix-enc-swarm-")
 
 
 def make_stack(tmp, policy):

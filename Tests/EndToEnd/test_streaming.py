@@ -48,14 +48,19 @@ class Swarm:
         self.tracker.stop()
 
 
-@pytest.fixture(scope="module")
-def local_swarm():
-    with tempfile.TemporaryDirectory(prefix="miauflix-swarm-") as tmp:
+def temporary_swarm(prefix="miauflix-swarm-"):
+    """A Swarm in a temporary folder, stopped and removed afterwards (a fixture body)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         s = Swarm(Path(tmp))
         try:
             yield s
         finally:
             s.stop()
+
+
+@pytest.fixture(scope="module")
+def local_swarm():
+    yield from temporary_swarm()
 
 
 @pytest.fixture(scope="module")

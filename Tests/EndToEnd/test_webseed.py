@@ -13,7 +13,7 @@ import requests
 
 import swarm
 from conftest import admin_stack, close_stack, free_port, wait_until
-from test_streaming import Swarm, add_source, engine_torrents, stream, watch
+from test_streaming import temporary_swarm, add_source, engine_torrents, stream, watch
 
 
 class StaticNginx:
@@ -73,12 +73,7 @@ def with_web_seed(torrent_bytes: bytes, url: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def seed_swarm():
-    with tempfile.TemporaryDirectory(prefix="miauflix-webseed-swarm-") as tmp:
-        s = Swarm(Path(tmp))
-        try:
-            yield s
-        finally:
-            s.stop()
+    yield from temporary_swarm("miauflix-webseed-swarm-")
 
 
 @pytest.fixture(scope="module")
