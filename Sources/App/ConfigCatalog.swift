@@ -45,7 +45,7 @@ public enum ConfigCatalog {
         // SOURCE
         .init("SOURCE_SECURITY_KEY", nil, .key32Base64, service: "SOURCE", secret: true, required: true, auto: .base64Key32, "AES-256-GCM key for encrypted columns"),
         .init("CONTENT_CONNECTION_LIMIT", "100", .int(1...10000), service: "SOURCE", "Peer connection limit"),
-        .init("CONTENT_PORT", "6881", .int(0...65535), service: "SOURCE", "Incoming BitTorrent port (0: any free port)"),
+        .init("CONTENT_PORT", "6881", .int(0...65535), service: "SOURCE", "Incoming BitTorrent port, TCP and UDP for the DHT (0: any free port)"),
         .init("CONTENT_BIND_ADDRESS", "0.0.0.0", service: "SOURCE", "Address peer connections and tracker requests bind to"),
         .init("STREAM_START_TIMEOUT", "20s", .duration, service: "SOURCE", "A stream that cannot start within this answers 504"),
         .init("TORRENT_IDLE_TIMEOUT", "30m", .duration, service: "SOURCE", "A torrent no stream read for this long stops (files kept until evicted)"),

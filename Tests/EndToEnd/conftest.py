@@ -21,10 +21,21 @@ STACK = str(REPO / "scripts/stack.sh")
 ADMIN_LINE = re.compile(r"^Created initial admin user with email: (\S+) and password: (.+)$", re.M)
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1 now and never handed out before in this run: two calls in a
+    row may otherwise get the same port back from the kernel (a stack once got its HTTP and
+    HTTPS ports equal, and nginx refused the configuration)."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no fresh free port")
 
 
 class Stack:
